@@ -1,0 +1,105 @@
+#!/usr/bin/env python
+"""The project's whole test suite, the README's test command and what `.ci/run` runs.
+
+    python tools/test_all.py [--flags "slow"] [--fresh-install] [--skip-docs]
+
+1. nbdev hygiene: `nbdev-export` and `nbdev-clean` leave no diff (modules agree with notebooks, notebooks are clean);
+2. every notebook through `nbdev-test` (two workers; `#| slow`/`#| cuda` cells skipped unless `--flags` names them);
+3. the committed `docs/` and `README.md` are what the notebooks build today, and the site passes the browser test;
+4. with `--fresh-install`, `pip install .` into a brand-new virtual environment gives an importable package and command.
+Needs `FASTAI_HOME` laid out by `../shared/seed-fastai-cache` (or network access). Ends with `N passed, M failed`.
+"""
+import argparse, os, re, subprocess, sys, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+results = []  # (name, passed, seconds)
+
+def sh(cmd, **kw):
+    "Run `cmd` in the repo root, streaming nothing; return (returncode, combined output)."
+    p = subprocess.run(cmd, cwd=ROOT, shell=isinstance(cmd, str), capture_output=True, text=True, **kw)
+    return p.returncode, p.stdout + p.stderr
+
+def record(name, ok, t0, detail=''):
+    results.append((name, ok, time.time() - t0))
+    print(f"{'PASS' if ok else 'FAIL'} {name} ({time.time()-t0:.0f}s)", flush=True)
+    if not ok and detail: print('  ' + detail.strip().replace('\n', '\n  ')[-4000:], flush=True)
+
+def check_hygiene():
+    t0 = time.time()
+    before = sh(['git', 'status', '--porcelain'])[1]
+    rc1, out1 = sh([str(BIN/'nbdev-export')])
+    rc2, out2 = sh([str(BIN/'nbdev-clean')])
+    after = sh(['git', 'status', '--porcelain'])[1]
+    changed = sorted(set(after.splitlines()) - set(before.splitlines()))
+    record('nbdev-export and nbdev-clean leave no diff', rc1 == 0 and rc2 == 0 and not changed, t0,
+           out1 + out2 + '\nfiles changed by export/clean:\n' + '\n'.join(changed))
+
+def notebooks():
+    return sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
+
+def check_notebooks(flags):
+    t0 = time.time()
+    cmd = [str(BIN/'nbdev-test'), '--n-workers', '2', '--timing'] + (['--flags', flags] if flags else [])
+    rc, out = sh(cmd)
+    print(out.strip(), flush=True)
+    failed = set(re.findall(r'^\t(\S+\.ipynb)$', out, re.M)) if rc else set()
+    if rc and not failed: failed = {'(nbdev-test itself)'}
+    for nb in notebooks(): results.append((f'notebook {nb.name}', nb.name not in failed, 0))
+    if '(nbdev-test itself)' in failed: results.append(('nbdev-test ran', False, 0))
+    print(f"notebooks: {len(notebooks())-len(failed & {n.name for n in notebooks()})} passed, "
+          f"{len(failed)} failed ({time.time()-t0:.0f}s)", flush=True)
+
+def check_readme():
+    t0 = time.time()
+    rc, out = sh([sys.executable, str(ROOT/'tools'/'make_readme.py'), '--check'])
+    record('README.md is what nbs/index.ipynb gives', rc == 0, t0, out)
+
+def check_docs():
+    builder, browser = ROOT/'tools'/'build_docs.py', ROOT/'tools'/'check_docs.py'
+    t0 = time.time()
+    rc, out = sh([sys.executable, str(builder), '--check'])
+    record('docs/ is up to date with the notebooks', rc == 0, t0, out)
+    if not browser.exists(): return
+    t0 = time.time()
+    rc, out = sh([sys.executable, str(browser)])
+    print(out.strip()[-3000:], flush=True)
+    m = re.search(r'^(\d+) passed, (\d+) failed', out, re.M)
+    n_ok, n_bad = (int(m[1]), int(m[2])) if m else (0, 1)
+    for i in range(n_ok): results.append((f'browser check {i}', True, 0))
+    for i in range(n_bad or (rc != 0)): results.append((f'browser check failed {i}', False, 0))
+
+def check_fresh_install():
+    t0 = time.time()
+    with tempfile.TemporaryDirectory() as d:
+        venv = Path(d)/'venv'
+        steps = [[sys.executable, '-m', 'venv', str(venv)],
+                 [str(venv/'bin'/'pip'), 'install', '-q', 'torch==2.13.0', 'torchvision==0.28.0', str(ROOT)],
+                 [str(venv/'bin'/'python'), '-c', 'import ulmfit_nbdev, ulmfit_nbdev.data; print(ulmfit_nbdev.__version__)']]
+        if (ROOT/'ulmfit_nbdev'/'cli.py').exists(): steps.append([str(venv/'bin'/'ulmfit'), '--help'])
+        out = ''
+        for s in steps:
+            p = subprocess.run(s, cwd=d, capture_output=True, text=True)
+            out += f'$ {" ".join(s)}\n{p.stdout}{p.stderr}'
+            if p.returncode: break
+        record('pip install . in a fresh venv: importable package and `ulmfit` command', p.returncode == 0, t0, out)
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--flags', default='', help='test flags to run too, e.g. "slow"')
+    ap.add_argument('--fresh-install', action='store_true', help='also check `pip install .` in a new venv')
+    ap.add_argument('--skip-docs', action='store_true', help='skip the docs checks')
+    a = ap.parse_args()
+    if not os.environ.get('FASTAI_HOME'): print('note: FASTAI_HOME is not set; datasets come from ~/.fastai or the network')
+    check_hygiene()
+    check_readme()
+    check_notebooks(a.flags)
+    if not a.skip_docs and (ROOT/'tools'/'build_docs.py').exists(): check_docs()
+    if a.fresh_install: check_fresh_install()
+    bad = [n for n, ok, _ in results if not ok]
+    if bad: print('failed:\n  ' + '\n  '.join(bad))
+    print(f"{len(results)-len(bad)} passed, {len(bad)} failed")
+    sys.exit(1 if bad else 0)
+
+if __name__ == '__main__': main()

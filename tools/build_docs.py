@@ -3,6 +3,7 @@
 
     python tools/build_docs.py            # (re)build docs/ from nbs/*.ipynb (index first, then in filename order)
     python tools/build_docs.py --check    # build into a temporary folder and compare with docs/: exit 1 listing stale files
+    python tools/build_docs.py --rev HEAD # build docs/ from the committed notebooks only (leaves work in progress out)
     python -m http.server -d docs 8000    # preview the site at http://localhost:8000
 
 Pipeline, one notebook at a time:
@@ -148,12 +149,16 @@ def show_exported_source(nb):
     for c in nb.cells:
         if c.cell_type == 'code': c.source = _re_export.sub(r'\1exports', c.source)
 
+def is_public(short:str) -> bool:
+    "Names that get an API entry: no `_private` or `__dunder__` part (but `__call__`), as nbdev's show_doc defaults."
+    return not any(p.startswith('_') and p != '__call__' for p in short.split('.'))
+
 def add_method_docs(nb, page_syms:list, shown:ShowDocNamespace, problems:list):
     "Add a show_doc entry for every exported name of this page not documented yet (methods, mostly), after its class."
     documented = {getattr(c, 'sd_name', None) for c in nb.cells}
     ns = shown.namespace(None)
     for full, short, anchor in page_syms:
-        if short in documented or short.split('.')[-1] == '__init__' or short.split('.')[-1].startswith('_') and not short.endswith('__'): continue
+        if short in documented or not is_public(short): continue
         owner = short.rsplit('.', 1)[0] if '.' in short else None
         mod_name = full[:-len(short)-1]
         try:
@@ -298,11 +303,11 @@ def process_notebook(path:Path, cfg, shown, problems, pages:set, page_syms:list)
 
 # --- the site ----------------------------------------------------------------------------------------------------------
 
-def build(outdir:Path, verbose=False) -> list:
-    "Build the site into `outdir` (created); returns the problems found (show_doc failures, Sphinx warnings)."
+def build(outdir:Path, verbose=False, root:Path=ROOT) -> list:
+    "Build the site of the project at `root` into `outdir`; returns the problems found (show_doc failures, warnings)."
     t0 = time.time()
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
+    os.chdir(root)
+    sys.path.insert(0, str(root))
     os.environ.setdefault('MPLBACKEND', 'Agg')
     from nbdev.config import get_config
     from fastcore.nbio import write_nb
@@ -385,11 +390,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--check', action='store_true', help='exit 1 if docs/ differs from a fresh build')
     parser.add_argument('--strict', action='store_true', help='exit 1 on any build warning or show_doc failure')
+    parser.add_argument('--rev', help='build from this git revision (e.g. HEAD) instead of the working tree')
     parser.add_argument('--verbose', action='store_true', help="print Sphinx's progress")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix='ulmfit-site-') as tmp:
-        built = Path(tmp)/'site'
-        problems = build(built, verbose=args.verbose)
+        built, root = Path(tmp)/'site', ROOT
+        if args.rev:
+            import subprocess
+            root = Path(tmp)/'rev'; root.mkdir()
+            archive = subprocess.run(['git', '-C', str(ROOT), 'archive', args.rev], check=True, capture_output=True).stdout
+            subprocess.run(['tar', '-x', '-C', str(root)], input=archive, check=True)
+        problems = build(built, verbose=args.verbose, root=root)
         for p in problems: print(f'warning: {p}', file=sys.stderr)
         if args.check:
             stale = stale_files(built, DOCS_DIR)

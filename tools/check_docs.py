@@ -127,11 +127,13 @@ def main():
     sys.path.insert(0, str(ROOT))
     try:
         from ulmfit_nbdev._modidx import d as modidx
+        sys.path.insert(0, str(ROOT/'tools'))
+        from build_docs import is_public
         missing = []
         for mod, syms in modidx['syms'].items():
             for full, (link, _) in syms.items():
                 short = full[len(mod)+1:]
-                if short.split('.')[-1] == '__init__' or (short.split('.')[-1].startswith('_') and not short.endswith('__')): continue
+                if not is_public(short): continue
                 page_name, anchor = link.split('#', 1)
                 if not (docs/page_name).is_file() or anchor not in page_ids(docs/page_name): missing.append(f'{full} -> {link}')
         res.check(not missing, f'API entry for every exported name ({sum(map(len, modidx["syms"].values()))} in _modidx.py)',

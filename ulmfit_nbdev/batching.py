@@ -9,7 +9,7 @@ __all__ = ['check_token_ids', 'batch_major_index', 'shuffled_stream_index', 'var
            'ScaleLRBySeqLen', 'sorted_chunk_order', 'pad_chunk_batch', 'ClassifierLoader', 'lm_dataloaders',
            'clas_dataloaders']
 
-# %% ../nbs/02_batching.ipynb #0f61e255
+# %% ../nbs/02_batching.ipynb #f3647616
 import copy
 import math
 import numpy as np
@@ -17,7 +17,7 @@ import torch
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 
-# %% ../nbs/02_batching.ipynb #3ccb7497
+# %% ../nbs/02_batching.ipynb #63eaa18d
 def check_token_ids(
     docs,                 # documents: a list of 1-D integer tensors / arrays / lists, or one 1-D tensor
     vocab_size=None,      # if given, every id must be < `vocab_size`
@@ -46,7 +46,7 @@ def check_token_ids(
                          f'is out of range, expected {expected}')
     return flat, lengths
 
-# %% ../nbs/02_batching.ipynb #0d09b5b3
+# %% ../nbs/02_batching.ipynb #9b4e8d63
 def batch_major_index(
     seq_lengths,          # window lengths of the epoch's batches; they sum to `stream_length`
     bs,                   # number of streams (rows) in a batch
@@ -55,16 +55,19 @@ def batch_major_index(
     device='cpu',
 ):
     "Index into the token stream of each position of the batch-major buffer: batch after batch, each a `(bs, len)` block."
-    seq_lengths = torch.as_tensor(np.asarray(seq_lengths), dtype=torch.long, device=device)
-    ends = seq_lengths.cumsum(0)
-    position = torch.arange(bs * stream_length, device=device)
-    batch = torch.searchsorted(bs * ends, position, right=True)    # which batch each buffer position belongs to
-    first_column, length = ends[batch] - seq_lengths[batch], seq_lengths[batch]
-    within = position - bs * first_column
-    row, column = within // length, first_column + within % length
-    return (first_stream + row) * stream_length + column
+    seq_lengths = np.asarray(seq_lengths, dtype=np.int64)
+    first_column = np.cumsum(seq_lengths) - seq_lengths
+    index = torch.empty(bs * stream_length, dtype=torch.long, device=device)
+    row_start = (first_stream + torch.arange(bs, device=device)) * stream_length                   # (bs,)
+    for length in np.unique(seq_lengths).tolist():
+        windows = np.flatnonzero(seq_lengths == length)
+        columns = torch.as_tensor(first_column[windows], device=device)[:, None] + torch.arange(length, device=device)
+        source = row_start[None, :, None] + columns[:, None, :]                                    # (n_windows, bs, length)
+        destination = torch.as_tensor(bs * first_column[windows], device=device)[:, None] + torch.arange(bs * length, device=device)
+        index[destination.reshape(-1)] = source.reshape(-1)
+    return index
 
-# %% ../nbs/02_batching.ipynb #49facdad
+# %% ../nbs/02_batching.ipynb #f676c4ad
 def shuffled_stream_index(
     doc_lengths,          # length of each document in the original stream (1-D int64 tensor)
     order,                # the new document order (a permutation of the document indices)
@@ -77,7 +80,7 @@ def shuffled_stream_index(
     total = int(doc_lengths.sum())
     return torch.arange(total, device=device) + torch.repeat_interleave(shift.to(device), lengths.to(device), output_size=total)
 
-# %% ../nbs/02_batching.ipynb #ffb13df1
+# %% ../nbs/02_batching.ipynb #ef948b6e
 def variable_bptt_lengths(
     total,                # tokens to cover (the stream length L); the lengths sum to it
     bptt=70,              # base window length
@@ -101,7 +104,7 @@ def variable_bptt_lengths(
     lengths[-1] = total - (ends[last - 1] if last > 0 else 0)     # cap it at the data left
     return lengths
 
-# %% ../nbs/02_batching.ipynb #6c068645
+# %% ../nbs/02_batching.ipynb #6ae3d139
 class LMLoader:
     "Language-model batches: `bs` contiguous streams of the concatenated documents, read in (variable) BPTT windows."
     n_inp = 1
@@ -162,12 +165,12 @@ class LMLoader:
         if self._cache is not None and self._cache[0] == key: return self._cache[1]
         self._cache = None                                                  # free the old buffers first
         lengths = self.seq_lengths(epoch)
+        source = self.ids
+        if self.shuffle: source = source.index_select(0, shuffled_stream_index(self.doc_lengths, self.document_order(epoch), self.device))
         index = batch_major_index(lengths, self.bs, self.stream_length, self.rank * self.bs, self.device)
-        if self.shuffle:
-            stream = shuffled_stream_index(self.doc_lengths, self.document_order(epoch), self.device)
-            x_index, y_index = stream[index], stream[index + 1]
-        else: x_index, y_index = index, index + 1
-        self._cache = key, (self.ids[x_index], self.ids[y_index], lengths)
+        x = source.index_select(0, index)
+        index += 1                                                          # the targets: one token later
+        self._cache = key, (x, source.index_select(0, index), lengths)
         return self._cache[1]
 
     def __len__(self): return len(self.seq_lengths())
@@ -196,7 +199,7 @@ class LMLoader:
         res.epoch, res._cache = 0, None
         return res
 
-# %% ../nbs/02_batching.ipynb #82776dd1
+# %% ../nbs/02_batching.ipynb #8e65120f
 class ScaleLRBySeqLen(Callback):
     "Scale the learning rate of each training step by `seq_len / bptt` (AWD-LSTM's variable BPTT), then restore it."
     def __init__(self,
@@ -208,7 +211,7 @@ class ScaleLRBySeqLen(Callback):
         self.opt.set_hyper('lr', [lr * self.xb[0].shape[1] / bptt for lr in self.saved_lrs])
     def after_step(self): self.opt.set_hyper('lr', self.saved_lrs)
 
-# %% ../nbs/02_batching.ipynb #fa1c771c
+# %% ../nbs/02_batching.ipynb #62d797e4
 def sorted_chunk_order(
     lengths,              # document lengths
     bs,                   # batch size
@@ -228,7 +231,7 @@ def sorted_chunk_order(
     batch_starts = np.concatenate([starts[:1], rng.permutation(starts[1:-1]), starts[-1:]])
     return np.concatenate([order[s:s + bs] for s in batch_starts])
 
-# %% ../nbs/02_batching.ipynb #c595f1e2
+# %% ../nbs/02_batching.ipynb #a998d8d6
 def pad_chunk_batch(
     flat,                 # concatenated ids of all documents (1-D)
     offsets,              # start of each document of the batch in `flat` (1-D int64, on `flat`'s device)
@@ -246,7 +249,7 @@ def pad_chunk_batch(
     out[row, start[row] + within] = flat[offsets[row] + within]
     return out
 
-# %% ../nbs/02_batching.ipynb #cae83804
+# %% ../nbs/02_batching.ipynb #2e0fd9ee
 class ClassifierLoader:
     "Classifier batches: documents sorted-ish by length (fastai's `SortedDL`), padded in whole `seq_len` chunks like fastai's."
     n_inp = 1
@@ -316,7 +319,7 @@ class ClassifierLoader:
         res.epoch = 0
         return res
 
-# %% ../nbs/02_batching.ipynb #297dff32
+# %% ../nbs/02_batching.ipynb #8a3b934c
 def lm_dataloaders(
     train_ids,            # training documents (list of 1-D int tensors)
     valid_ids,            # validation documents
@@ -334,7 +337,7 @@ def lm_dataloaders(
     valid = LMLoader(valid_ids, bs=bs, bptt=bptt, device=device, **kwargs)
     return DataLoaders(train, valid, path=path, device=device)
 
-# %% ../nbs/02_batching.ipynb #8c388d6c
+# %% ../nbs/02_batching.ipynb #b3fe95ae
 def clas_dataloaders(
     train_docs,           # training documents (list of 1-D int tensors)
     train_labels,         # their labels

@@ -75,7 +75,7 @@ def check_fresh_install():
     with tempfile.TemporaryDirectory() as d:
         venv = Path(d)/'venv'
         steps = [[sys.executable, '-m', 'venv', str(venv)],
-                 [str(venv/'bin'/'pip'), 'install', '-q', 'torch==2.13.0', 'torchvision==0.28.0', str(ROOT)],
+                 [str(venv/'bin'/'pip'), 'install', '-q', '--no-compile', 'torch==2.13.0', 'torchvision==0.28.0', str(ROOT)],
                  [str(venv/'bin'/'python'), '-c', 'import ulmfit_nbdev, ulmfit_nbdev.data; print(ulmfit_nbdev.__version__)']]
         if (ROOT/'ulmfit_nbdev'/'cli.py').exists(): steps.append([str(venv/'bin'/'ulmfit'), '--help'])
         out = ''

@@ -9,7 +9,7 @@ __all__ = ['VOCABULARY_KEYS', 'AWDLSTMConfig', 'AWDLSTMEncoder', 'LMDecoder', 'L
            'language_model_loss', 'reverse_stream', 'lm_layer_groups', 'match_vocabulary', 'load_pretrained',
            'load_wt103', 'count_parameters']
 
-# %% ../nbs/04_awd_lstm.ipynb #f0a8bd55
+# %% ../nbs/04_awd_lstm.ipynb #e3255819
 import pickle, warnings
 from dataclasses import dataclass, replace, asdict, fields
 from pathlib import Path
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from .dropout import (EmbeddingDropout, LockedDropout, WeightDropout, activation_regularization,
                                   temporal_activation_regularization)
 
-# %% ../nbs/04_awd_lstm.ipynb #97e7e66d
+# %% ../nbs/04_awd_lstm.ipynb #8e728e04
 @dataclass(frozen=True)
 class AWDLSTMConfig:
     "Sizes and dropout probabilities of an AWD-LSTM; the defaults are the paper's (§4)."
@@ -60,7 +60,7 @@ class AWDLSTMConfig:
                     bidir=False, output_p=self.output_p, hidden_p=self.hidden_p, input_p=self.input_p,
                     embed_p=self.embed_p, weight_p=self.weight_p, tie_weights=self.tie_weights, out_bias=self.output_bias)
 
-# %% ../nbs/04_awd_lstm.ipynb #12421ac9
+# %% ../nbs/04_awd_lstm.ipynb #6e633a70
 class AWDLSTMEncoder(nn.Module):
     "Embedding + `n_layers` weight-dropped LSTMs with locked dropout between them; carries its hidden state across calls."
     def __init__(self,
@@ -115,7 +115,7 @@ class AWDLSTMEncoder(nn.Module):
         self.hidden = [tuple(s.detach().to(dtype) for s in state) for state in new_hidden]  # truncated BPTT
         return output
 
-# %% ../nbs/04_awd_lstm.ipynb #254b9e91
+# %% ../nbs/04_awd_lstm.ipynb #0b696271
 class LMDecoder(nn.Module):
     "Locked dropout then a linear layer to the vocabulary, optionally tied to an embedding; returns (logits, raw, dropped)."
     def __init__(self,
@@ -138,7 +138,7 @@ class LMDecoder(nn.Module):
         dropped_output = self.output_dp(raw_output)
         return self.decoder(dropped_output), raw_output, dropped_output
 
-# %% ../nbs/04_awd_lstm.ipynb #4336fab6
+# %% ../nbs/04_awd_lstm.ipynb #804bad57
 class LanguageModel(nn.Sequential):
     "An `nn.Sequential` of (encoder, decoder) whose `reset()` resets the children's hidden states."
     def reset(self):
@@ -146,7 +146,7 @@ class LanguageModel(nn.Sequential):
         for child in self.children():
             if hasattr(child, 'reset'): child.reset()
 
-# %% ../nbs/04_awd_lstm.ipynb #e355d9be
+# %% ../nbs/04_awd_lstm.ipynb #6f72ba3b
 def language_model(
     vocab_size:int, # number of tokens in the vocabulary
     config:AWDLSTMConfig|None=None, # sizes and dropouts; `AWDLSTMConfig.lm()` if None
@@ -158,7 +158,7 @@ def language_model(
                         tie_encoder=encoder.encoder if config.tie_weights else None, bias=config.output_bias)
     return LanguageModel(encoder, decoder)
 
-# %% ../nbs/04_awd_lstm.ipynb #827df134
+# %% ../nbs/04_awd_lstm.ipynb #f862f483
 def language_model_loss(
     model_output:tuple, # (logits, raw_output, dropped_output) as returned by the language model
     targets:Tensor, # next-token ids, (batch, time)
@@ -172,14 +172,14 @@ def language_model_loss(
     if beta: loss = loss + temporal_activation_regularization(raw_output, beta)
     return loss
 
-# %% ../nbs/04_awd_lstm.ipynb #ab18667c
+# %% ../nbs/04_awd_lstm.ipynb #e5e26477
 def reverse_stream(
     ids:Tensor, # token ids, time along the last dimension
 ) -> Tensor: # the same ids with time reversed
     "Reverse token ids along time, to train or run the backward language model."
     return ids.flip(-1)
 
-# %% ../nbs/04_awd_lstm.ipynb #57b734f1
+# %% ../nbs/04_awd_lstm.ipynb #df876da5
 def lm_layer_groups(
     model:LanguageModel, # a model built by `language_model`
 ) -> list: # list of lists of parameters: one per LSTM, then embedding + decoder
@@ -189,7 +189,7 @@ def lm_layer_groups(
     groups.append(nn.Sequential(encoder.encoder, encoder.encoder_dp, decoder))
     return [list(group.parameters()) for group in groups]  # `.parameters()` lists the tied weight once
 
-# %% ../nbs/04_awd_lstm.ipynb #3aaac3b2
+# %% ../nbs/04_awd_lstm.ipynb #78acf99f
 VOCABULARY_KEYS = ('0.encoder.weight', '0.encoder_dp.emb.weight', '1.decoder.weight')
 
 def match_vocabulary(
@@ -215,7 +215,7 @@ def match_vocabulary(
     if '1.decoder.bias' in result: result['1.decoder.bias'] = remap(state_dict['1.decoder.bias'])
     return result
 
-# %% ../nbs/04_awd_lstm.ipynb #74480d73
+# %% ../nbs/04_awd_lstm.ipynb #021f32ce
 def _drop_stale_weight_copies(state_dict:dict) -> dict:
     "Remove `X.module.weight_hh_l0` entries when `X.weight_hh_l0_raw` is present (older fastai checkpoints)."
     def without_module(key):
@@ -225,7 +225,7 @@ def _drop_stale_weight_copies(state_dict:dict) -> dict:
         return '.'.join(parts[:last] + parts[last + 1:])
     return {k: v for k, v in state_dict.items() if not ('module' in k.split('.') and f'{without_module(k)}_raw' in state_dict)}
 
-# %% ../nbs/04_awd_lstm.ipynb #7bd4d265
+# %% ../nbs/04_awd_lstm.ipynb #b915bb3d
 def load_pretrained(
     model:nn.Module, # model to load into (e.g. from `language_model`)
     source:str|Path|dict, # a `.pth` file or a state dict with fastai's key names
@@ -253,13 +253,13 @@ def load_pretrained(
     model.load_state_dict(state_dict, strict=True)
     return model
 
-# %% ../nbs/04_awd_lstm.ipynb #5aa08f06
+# %% ../nbs/04_awd_lstm.ipynb #0d28dcc2
 class _PlainUnpickler(pickle.Unpickler):
     "An unpickler that refuses every class: vocabularies are lists of strings."
     def find_class(self, module, name):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a vocabulary file")
 
-# %% ../nbs/04_awd_lstm.ipynb #b182e992
+# %% ../nbs/04_awd_lstm.ipynb #dd6b4ebc
 def load_wt103(
     model:nn.Module, # a `language_model(len(new_itos), AWDLSTMConfig.lm())` to load into
     new_itos:list, # the target vocabulary
@@ -278,7 +278,7 @@ def load_wt103(
     with open(vocabularies[0], 'rb') as file: old_itos = _PlainUnpickler(file).load()
     return load_pretrained(model, weights[0], old_itos, new_itos)
 
-# %% ../nbs/04_awd_lstm.ipynb #976dd42f
+# %% ../nbs/04_awd_lstm.ipynb #8289ab49
 def count_parameters(
     model:nn.Module, # any model
 ) -> int: # number of distinct parameter elements (a tied weight counts once)

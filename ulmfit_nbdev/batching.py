@@ -9,7 +9,7 @@ __all__ = ['check_token_ids', 'batch_major_index', 'shuffled_stream_index', 'var
            'ScaleLRBySeqLen', 'sorted_chunk_order', 'pad_chunk_batch', 'ClassifierLoader', 'lm_dataloaders',
            'clas_dataloaders']
 
-# %% ../nbs/02_batching.ipynb #f3647616
+# %% ../nbs/02_batching.ipynb #a4a508fd
 import copy
 import math
 import numpy as np
@@ -17,7 +17,7 @@ import torch
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 
-# %% ../nbs/02_batching.ipynb #63eaa18d
+# %% ../nbs/02_batching.ipynb #c67e1d12
 def check_token_ids(
     docs,                 # documents: a list of 1-D integer tensors / arrays / lists, or one 1-D tensor
     vocab_size=None,      # if given, every id must be < `vocab_size`
@@ -46,7 +46,7 @@ def check_token_ids(
                          f'is out of range, expected {expected}')
     return flat, lengths
 
-# %% ../nbs/02_batching.ipynb #9b4e8d63
+# %% ../nbs/02_batching.ipynb #714e993b
 def batch_major_index(
     seq_lengths,          # window lengths of the epoch's batches; they sum to `stream_length`
     bs,                   # number of streams (rows) in a batch
@@ -67,7 +67,7 @@ def batch_major_index(
         index[destination.reshape(-1)] = source.reshape(-1)
     return index
 
-# %% ../nbs/02_batching.ipynb #f676c4ad
+# %% ../nbs/02_batching.ipynb #eb341021
 def shuffled_stream_index(
     doc_lengths,          # length of each document in the original stream (1-D int64 tensor)
     order,                # the new document order (a permutation of the document indices)
@@ -80,7 +80,7 @@ def shuffled_stream_index(
     total = int(doc_lengths.sum())
     return torch.arange(total, device=device) + torch.repeat_interleave(shift.to(device), lengths.to(device), output_size=total)
 
-# %% ../nbs/02_batching.ipynb #ef948b6e
+# %% ../nbs/02_batching.ipynb #019e0070
 def variable_bptt_lengths(
     total,                # tokens to cover (the stream length L); the lengths sum to it
     bptt=70,              # base window length
@@ -104,7 +104,7 @@ def variable_bptt_lengths(
     lengths[-1] = total - (ends[last - 1] if last > 0 else 0)     # cap it at the data left
     return lengths
 
-# %% ../nbs/02_batching.ipynb #6ae3d139
+# %% ../nbs/02_batching.ipynb #74623318
 class LMLoader:
     "Language-model batches: `bs` contiguous streams of the concatenated documents, read in (variable) BPTT windows."
     n_inp = 1
@@ -199,7 +199,7 @@ class LMLoader:
         res.epoch, res._cache = 0, None
         return res
 
-# %% ../nbs/02_batching.ipynb #8e65120f
+# %% ../nbs/02_batching.ipynb #b546be13
 class ScaleLRBySeqLen(Callback):
     "Scale the learning rate of each training step by `seq_len / bptt` (AWD-LSTM's variable BPTT), then restore it."
     def __init__(self,
@@ -211,7 +211,7 @@ class ScaleLRBySeqLen(Callback):
         self.opt.set_hyper('lr', [lr * self.xb[0].shape[1] / bptt for lr in self.saved_lrs])
     def after_step(self): self.opt.set_hyper('lr', self.saved_lrs)
 
-# %% ../nbs/02_batching.ipynb #62d797e4
+# %% ../nbs/02_batching.ipynb #0bff40f5
 def sorted_chunk_order(
     lengths,              # document lengths
     bs,                   # batch size
@@ -231,25 +231,27 @@ def sorted_chunk_order(
     batch_starts = np.concatenate([starts[:1], rng.permutation(starts[1:-1]), starts[-1:]])
     return np.concatenate([order[s:s + bs] for s in batch_starts])
 
-# %% ../nbs/02_batching.ipynb #a998d8d6
+# %% ../nbs/02_batching.ipynb #b9b2f2f0
 def pad_chunk_batch(
     flat,                 # concatenated ids of all documents (1-D)
-    offsets,              # start of each document of the batch in `flat` (1-D int64, on `flat`'s device)
-    lengths,              # length of each document of the batch (1-D int64, on `flat`'s device)
+    offsets,              # start of each document of the batch in `flat` (1-D int64; best on the CPU)
+    lengths,              # length of each document of the batch (1-D int64; best on the CPU)
     pad_idx=1,            # id of xxpad
     seq_len=72,           # chunk length of the encoder
     pad_first=True,       # whole chunks of padding before the document (the rest after), as fastai's classifier
 ):
     "Pad the documents `flat[offsets[i]:offsets[i]+lengths[i]]` into one `(n, max_len)` batch exactly as fastai's `pad_input_chunk`."
-    n, width, total = len(lengths), int(lengths.max()), int(lengths.sum())
-    out = torch.full((n, width), pad_idx, dtype=flat.dtype, device=flat.device)
-    row = torch.repeat_interleave(torch.arange(n, device=flat.device), lengths, output_size=total)
-    within = torch.arange(total, device=flat.device) - torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths, output_size=total)
+    n, width, total = len(lengths), int(lengths.max()), int(lengths.sum())   # read on the CPU: no device sync
+    device = flat.device
+    offsets, lengths = offsets.to(device), lengths.to(device)
+    out = torch.full((n, width), pad_idx, dtype=flat.dtype, device=device)
+    row = torch.repeat_interleave(torch.arange(n, device=device), lengths, output_size=total)
+    within = torch.arange(total, device=device) - torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths, output_size=total)
     start = (width - lengths) // seq_len * seq_len if pad_first else torch.zeros_like(lengths)
     out[row, start[row] + within] = flat[offsets[row] + within]
     return out
 
-# %% ../nbs/02_batching.ipynb #2e0fd9ee
+# %% ../nbs/02_batching.ipynb #55632d18
 class ClassifierLoader:
     "Classifier batches: documents sorted-ish by length (fastai's `SortedDL`), padded in whole `seq_len` chunks like fastai's."
     n_inp = 1
@@ -300,8 +302,7 @@ class ClassifierLoader:
         order = torch.from_numpy(np.asarray(self.get_idxs())); self.epoch += 1
         for i in range(len(self)):
             batch = order[i * self.bs:(i + 1) * self.bs]
-            x = pad_chunk_batch(self.flat, self.offsets[batch].to(self.device), self.lengths[batch].to(self.device),
-                                self.pad_idx, self.seq_len, self.pad_first)
+            x = pad_chunk_batch(self.flat, self.offsets[batch], self.lengths[batch], self.pad_idx, self.seq_len, self.pad_first)
             yield x, self.labels[batch.to(self.device)]
 
     def to(self, device):
@@ -319,7 +320,7 @@ class ClassifierLoader:
         res.epoch = 0
         return res
 
-# %% ../nbs/02_batching.ipynb #8a3b934c
+# %% ../nbs/02_batching.ipynb #f7379632
 def lm_dataloaders(
     train_ids,            # training documents (list of 1-D int tensors)
     valid_ids,            # validation documents
@@ -337,7 +338,7 @@ def lm_dataloaders(
     valid = LMLoader(valid_ids, bs=bs, bptt=bptt, device=device, **kwargs)
     return DataLoaders(train, valid, path=path, device=device)
 
-# %% ../nbs/02_batching.ipynb #b3fe95ae
+# %% ../nbs/02_batching.ipynb #150bfa41
 def clas_dataloaders(
     train_docs,           # training documents (list of 1-D int tensors)
     train_labels,         # their labels

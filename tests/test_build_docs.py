@@ -41,7 +41,7 @@ def test_cell_options_become_tags():
     assert cell.source == 'show_doc(f)' and cell.metadata == {'tags': ['remove-input']}
     cell = AttrDict(source='#| code-fold: show\n#| code-summary: "Exported source"\ndef f(): pass', metadata={})
     bd.cell_options(cell)
-    assert cell.source == 'def f(): pass' and cell.metadata == {'tags': ['hide-input']}
+    assert cell.source == 'def f(): pass' and cell.metadata == {'tags': ['hide-input', 'exported']}
 
 def test_widget_degrades_to_its_last_output():
     png = {'output_type': 'display_data', 'data': {'image/png': 'iVBOR', 'text/plain': '<Figure>'}, 'metadata': {}}

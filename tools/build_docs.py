@@ -197,7 +197,9 @@ def cell_options(cell):
     if opts.get('echo') == 'false': tags.append('remove-input')
     if opts.get('output') == 'false': tags.append('remove-output')
     if opts.get('code-fold') in ('true', 'show'): tags.append('hide-input')  # the show_doc entry above has the signature
+    if opts.get('code-summary') == 'exported source': tags.append('exported')  # nbdev's `add_fold`: an exported cell
     cell.metadata = {'tags': tags} if tags else {}
+    return opts
 
 def fix_links(md:str, doc_prefix:str, pages:set, problems:list=None, where='') -> str:
     "Links to the hosted docs and to notebooks become relative links to this site's pages (those that it builds)."
@@ -270,18 +272,22 @@ def process_notebook(path:Path, cfg, shown, problems, pages:set, page_syms:list)
     doc_prefix = f"{cfg.doc_host.rstrip('/')}/{cfg.doc_baseurl.strip('/')}/".replace('//', '/').replace(':/', '://') \
         if cfg.get('doc_host') else ''
     git = f"{cfg.git_url.rstrip('/')}/blob/{cfg.branch}"
-    cells = []
+    cells, prev_doc = [], False
     for c in nb.cells:
         if c.cell_type == 'raw' or (c.cell_type == 'markdown' and c.source.strip().startswith('<!-- WARNING: THIS FILE')):
             continue
         if c.cell_type == 'markdown': c.source = fix_links(c.source, doc_prefix, pages, problems, path.name)
         if c.cell_type == 'code':
-            cell_options(c)
+            opts = cell_options(c)
+            if opts.get('code-fold') == 'show' and not prev_doc:  # exported, but no API entry above (an assignment,
+                c.metadata = {'tags': [t for t in c.metadata.get('tags', []) if t != 'hide-input']}  # imports): show it
+                if not c.metadata['tags']: c.metadata = {}
             for o in c.get('outputs', []):
                 if 'text/markdown' in o.get('data', {}):
                     o['data']['text/markdown'] = fix_links(''.join(o['data']['text/markdown']), doc_prefix, pages, problems, path.name)
             if not c.source.strip() and not c.get('outputs'): continue
             c.execution_count = None
+        prev_doc = bool(c.get('sd_name'))
         for k in [k for k in c if k.endswith('_') or k in ('has_sd', 'sd_name', 'idx_')]: c.pop(k, None)
         cells.append(c)
 

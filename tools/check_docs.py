@@ -139,6 +139,14 @@ def main():
         res.check(not missing, f'API entry for every exported name ({sum(map(len, modidx["syms"].values()))} in _modidx.py)',
                   ', '.join(missing)[:800])
     except ImportError as e: res.check(False, 'ulmfit_nbdev._modidx importable', str(e))
+    from build_docs import notebook_paths, docname
+    nb_pages = [docname(p) + '.html' for p in notebook_paths(ROOT/'nbs')]
+    res.check(set(nb_pages) <= set(pages), 'a page for every notebook', str(sorted(set(nb_pages) - set(pages))))
+    bad_src = [p for p in pages if re.search(r'#LNone\b', (docs/p).read_text(encoding='utf-8'))]
+    res.check(not bad_src, 'API [source] links carry line numbers', ', '.join(bad_src))
+    no_gh = [p for p in nb_pages if (docs/p).is_file() and
+             not re.search(r'class="page-source[^>]*>.*?href="https://github\.com/', (docs/p).read_text(encoding='utf-8'), re.S)]
+    res.check(not no_gh, 'every notebook page links to its notebook on GitHub', ', '.join(no_gh))
 
     from playwright.sync_api import sync_playwright
     server, base = serve(docs)
@@ -156,6 +164,10 @@ def main():
                 info = check_page(page, base + name, name, docs, res, base)
                 if name == 'index.html':
                     page.screenshot(path=str(shots/'index.png'))
+                    nav = [urllib.parse.urlsplit(h).path.rsplit('/', 1)[-1] for h in
+                           page.eval_on_selector_all('.sidebar-tree a.reference', 'els => els.map(e => e.href)')]
+                    want = [n for n in nb_pages if n != 'index.html']
+                    res.check(nav == want, 'navigation lists the notebooks in order', f'sidebar {nav}, notebooks {want}')
                 if name == STLR_PAGE:
                     res.check(bool(info['plot']) and info['plot'][0] > 0, f'{STLR_PAGE}: the STLR plot is shown',
                               f'output image widths {info["plot"]}')

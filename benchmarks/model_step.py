@@ -12,7 +12,10 @@ rounds so that a busy shared machine slows them alike; the median round is repor
 
 Results are merged into benchmarks/results/model_step.json under the key `<preset>-<device>-<precision>-<bs>x<bptt>`.
 """
-import argparse, dataclasses, datetime, json, platform, statistics, sys, time
+import os, sys
+# This folder holds scripts, not modules: keep a script here named like a standard module (tokenize.py) from shadowing it.
+sys.path = [p for p in sys.path if os.path.realpath(p or '.') != os.path.dirname(os.path.realpath(__file__))]
+import argparse, dataclasses, datetime, json, platform, statistics, time
 from pathlib import Path
 import torch
 from torch import nn

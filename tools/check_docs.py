@@ -116,7 +116,11 @@ def main():
     shots.mkdir(parents=True, exist_ok=True)
     res = Results()
     t0 = time.time()
-    if not (docs/'index.html').is_file(): sys.exit(f'{docs}/index.html missing: run `python tools/build_docs.py` first')
+    if not (docs/'index.html').is_file():
+        print(f'{docs}/index.html missing: run `python tools/build_docs.py` first\n0 passed, 1 failed'); sys.exit(1)
+    if not Path(args.chromium).exists():
+        print(f'{args.chromium} missing: `apt-get update && apt-get install -y chromium chromium-driver`\n0 passed, 1 failed')
+        sys.exit(1)
 
     # static checks: no CDN, .nojekyll, API anchors for every exported name
     pages = sorted(p.relative_to(docs).as_posix() for p in docs.rglob('*.html') if p.relative_to(docs).parts[0] != '_screenshots')

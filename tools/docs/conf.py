@@ -36,6 +36,7 @@ html_css_files = ['custom.css']
 html_copy_source = False            # the notebooks are on GitHub; keep the site small
 html_show_sourcelink = False
 html_show_sphinx = True
+html_use_index = False              # no general index page (it would be empty): search is the way in
 html_last_updated_fmt = None        # no timestamps: the committed docs/ must rebuild byte-identical
 html_permalinks_icon = '#'
 html_theme_options = {

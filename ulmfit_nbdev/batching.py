@@ -9,7 +9,7 @@ __all__ = ['check_token_ids', 'batch_major_index', 'shuffled_stream_index', 'var
            'ScaleLRBySeqLen', 'sorted_chunk_order', 'pad_chunk_batch', 'ClassifierLoader', 'lm_dataloaders',
            'clas_dataloaders']
 
-# %% ../nbs/02_batching.ipynb #7de88faa
+# %% ../nbs/02_batching.ipynb #76d0d5b7
 import copy
 import math
 import numpy as np
@@ -17,7 +17,7 @@ import torch
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 
-# %% ../nbs/02_batching.ipynb #da844231
+# %% ../nbs/02_batching.ipynb #2d0abab4
 def check_token_ids(
     docs,                 # documents: a list of 1-D integer tensors / arrays / lists, or one 1-D tensor
     vocab_size=None,      # if given, every id must be < `vocab_size`
@@ -46,13 +46,13 @@ def check_token_ids(
                          f'is out of range, expected {expected}')
     return flat, lengths
 
-# %% ../nbs/02_batching.ipynb #2ec7df02
+# %% ../nbs/02_batching.ipynb #88e6e669
 def batch_major_index(
     seq_lengths,          # window lengths of the epoch's batches; they sum to `stream_length`
     bs,                   # number of streams (rows) in a batch
     stream_length,        # tokens per stream, L
     first_stream=0,       # index of the first stream (a distributed rank's offset)
-    device='cpu',
+    device='cpu',         # where the index is built (the training device)
 ):
     "Index into the token stream of each position of the batch-major buffer: batch after batch, each a `(bs, len)` block."
     seq_lengths = np.asarray(seq_lengths, dtype=np.int64)
@@ -67,11 +67,11 @@ def batch_major_index(
         index[destination.reshape(-1)] = source.reshape(-1)
     return index
 
-# %% ../nbs/02_batching.ipynb #b098d36a
+# %% ../nbs/02_batching.ipynb #9ef5883e
 def shuffled_stream_index(
     doc_lengths,          # length of each document in the original stream (1-D int64 tensor)
     order,                # the new document order (a permutation of the document indices)
-    device='cpu',
+    device='cpu',         # where the index is built (the training device)
 ):
     "Index into the original stream that concatenates the documents in `order`: `ids[index]` is the shuffled stream."
     order = torch.as_tensor(np.asarray(order), dtype=torch.long)
@@ -80,7 +80,7 @@ def shuffled_stream_index(
     total = int(doc_lengths.sum())
     return torch.arange(total, device=device) + torch.repeat_interleave(shift.to(device), lengths.to(device), output_size=total)
 
-# %% ../nbs/02_batching.ipynb #5dda690c
+# %% ../nbs/02_batching.ipynb #520c39da
 def variable_bptt_lengths(
     total,                # tokens to cover (the stream length L); the lengths sum to it
     bptt=70,              # base window length
@@ -104,7 +104,7 @@ def variable_bptt_lengths(
     lengths[-1] = total - (ends[last - 1] if last > 0 else 0)     # cap it at the data left
     return lengths
 
-# %% ../nbs/02_batching.ipynb #11bbc754
+# %% ../nbs/02_batching.ipynb #38a9d4cd
 class LMLoader:
     "Language-model batches: `bs` contiguous streams of the concatenated documents, read in (variable) BPTT windows."
     n_inp = 1
@@ -204,7 +204,7 @@ class LMLoader:
         res = self.new(); res.epoch = self.epoch
         return next(iter(res))
 
-# %% ../nbs/02_batching.ipynb #9db02223
+# %% ../nbs/02_batching.ipynb #f041cd6c
 class ScaleLRBySeqLen(Callback):
     "Scale the learning rate of each training step by `seq_len / bptt` (AWD-LSTM's variable BPTT), then restore it."
     def __init__(self,
@@ -216,7 +216,7 @@ class ScaleLRBySeqLen(Callback):
         self.opt.set_hyper('lr', [lr * self.xb[0].shape[1] / bptt for lr in self.saved_lrs])
     def after_step(self): self.opt.set_hyper('lr', self.saved_lrs)
 
-# %% ../nbs/02_batching.ipynb #8d0dd5cd
+# %% ../nbs/02_batching.ipynb #b4f62862
 def sorted_chunk_order(
     lengths,              # document lengths
     bs,                   # batch size
@@ -236,7 +236,7 @@ def sorted_chunk_order(
     batch_starts = np.concatenate([starts[:1], rng.permutation(starts[1:-1]), starts[-1:]])
     return np.concatenate([order[s:s + bs] for s in batch_starts])
 
-# %% ../nbs/02_batching.ipynb #59375d95
+# %% ../nbs/02_batching.ipynb #c8db9a5d
 def pad_chunk_batch(
     flat,                 # concatenated ids of all documents (1-D)
     offsets,              # start of each document of the batch in `flat` (1-D int64; best on the CPU)
@@ -256,7 +256,7 @@ def pad_chunk_batch(
     out[row, start[row] + within] = flat[offsets[row] + within]
     return out
 
-# %% ../nbs/02_batching.ipynb #722da86d
+# %% ../nbs/02_batching.ipynb #d92733ff
 class ClassifierLoader:
     "Classifier batches: documents sorted-ish by length (fastai's `SortedDL`), padded in whole `seq_len` chunks like fastai's."
     n_inp = 1
@@ -330,7 +330,7 @@ class ClassifierLoader:
         res = self.new(); res.epoch = self.epoch
         return next(iter(res))
 
-# %% ../nbs/02_batching.ipynb #3b1d642e
+# %% ../nbs/02_batching.ipynb #537fa741
 def lm_dataloaders(
     train_ids,            # training documents (list of 1-D int tensors)
     valid_ids,            # validation documents
@@ -348,7 +348,7 @@ def lm_dataloaders(
     valid = LMLoader(valid_ids, bs=bs, bptt=bptt, device=device, **kwargs)
     return DataLoaders(train, valid, path=path, device=device)
 
-# %% ../nbs/02_batching.ipynb #1eacd973
+# %% ../nbs/02_batching.ipynb #e8721a11
 def clas_dataloaders(
     train_docs,           # training documents (list of 1-D int tensors)
     train_labels,         # their labels

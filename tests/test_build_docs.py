@@ -76,3 +76,13 @@ def test_showdoc_anchor_is_nbdevs():
     assert '[source](https://github.com/o/r/blob/main/ulmfit_nbdev/stlr.py#L3){.showdoc-source}' in out
     out, _ = bd.showdoc_markdown('### STLRCallback\n')
     assert '<span' not in out  # docutils' id is already nbdev's anchor
+
+def test_prose_in_the_title_cell_is_kept():
+    from fastcore.nbio import mk_cell
+    nb = AttrDict(cells=[mk_cell('#| default_exp x', 'code'),
+                         mk_cell('# Title\n\n> The summary\n\n- **Step**: do it\n\nMore prose.', 'markdown')])
+    bd.split_title_cell(nb)
+    assert [c.source for c in nb.cells[1:]] == ['# Title\n\n> The summary', '- **Step**: do it\n\nMore prose.']
+    nb = AttrDict(cells=[mk_cell('# Title\n\n> The summary', 'markdown')])
+    bd.split_title_cell(nb)
+    assert len(nb.cells) == 1

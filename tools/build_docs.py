@@ -153,6 +153,22 @@ def is_public(short:str) -> bool:
     "Names that get an API entry: no `_private` or `__dunder__` part (but `__call__`), as nbdev's show_doc defaults."
     return not any(p.startswith('_') and p != '__call__' for p in short.split('.'))
 
+def split_title_cell(nb):
+    "Keep prose that shares the `# title` / `> summary` cell: nbdev turns that whole cell into frontmatter."
+    from fastcore.nbio import mk_cell
+    for i, c in enumerate(nb.cells):
+        if c.cell_type != 'markdown': continue
+        lines = c.source.splitlines()
+        h = next((j for j, l in enumerate(lines) if re.match(r'^#\s+\S', l)), None)
+        if h is None: continue
+        end = h + 1
+        while end < len(lines) and (not lines[end].strip() or lines[end].startswith('>')): end += 1
+        rest = '\n'.join(lines[end:]).strip()
+        if rest:
+            c.source = '\n'.join(lines[:end]).strip()
+            nb.cells.insert(i + 1, mk_cell(rest, 'markdown'))
+        return
+
 def add_method_docs(nb, page_syms:list, shown:ShowDocNamespace, problems:list):
     "Add a show_doc entry for every exported name of this page not documented yet (methods, mostly), after its class."
     documented = {getattr(c, 'sd_name', None) for c in nb.cells}
@@ -260,6 +276,7 @@ def process_notebook(path:Path, cfg, shown, problems, pages:set, page_syms:list)
     nb.path_ = path
     module = _default_exp(nb)
     show_exported_source(nb)
+    split_title_cell(nb)
     sd_proc = make_showdoc_proc(shown, problems)
     class Procs(FilterDefaults):
         def base_procs(self): return [sd_proc if p is exec_show_docs else p for p in super().base_procs()]

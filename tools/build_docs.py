@@ -315,14 +315,15 @@ def process_notebook(path:Path, cfg, shown, problems, pages:set, page_syms:list)
         links.append(f'[{py}]({git}/{py})')
     head += '{.page-source}\nSource: ' + ' · exports ' .join(links) + '\n'
     cells.insert(0, mk_cell(head, 'markdown'))
-    nb.cells = cells
-    for i, c in enumerate(nb.cells):
-        c.id = f'cell-{i}'
-        c.metadata = dict(c.get('metadata', {}))
-    nb.nbformat, nb.nbformat_minor = 4, 5
-    nb.metadata = {'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
-                   'language_info': {'name': 'python'}}
-    return nb, title
+    keep = dict(markdown=('cell_type', 'source', 'metadata'),
+                code=('cell_type', 'source', 'metadata', 'outputs', 'execution_count'))
+    cells = [dict({k: c.get(k) for k in keep[c.cell_type]}, id=f'cell-{i}') for i, c in enumerate(cells)]
+    for c in cells:
+        c['metadata'] = dict(c.get('metadata') or {})
+        if c['cell_type'] == 'code': c['outputs'] = c.get('outputs') or []
+    return {'nbformat': 4, 'nbformat_minor': 5, 'cells': cells,
+            'metadata': {'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'},
+                         'language_info': {'name': 'python'}}}, title
 
 # --- the site ----------------------------------------------------------------------------------------------------------
 
@@ -333,7 +334,6 @@ def build(outdir:Path, verbose=False, root:Path=ROOT) -> list:
     sys.path.insert(0, str(root))
     os.environ.setdefault('MPLBACKEND', 'Agg')
     from nbdev.config import get_config
-    from fastcore.nbio import write_nb
     import nbformat
     cfg = get_config()
     problems = []
@@ -353,12 +353,12 @@ def build(outdir:Path, verbose=False, root:Path=ROOT) -> list:
                 (src/rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(p, src/rel)
         for path, name in zip(paths, names):
             nb, title = process_notebook(path, cfg, shown, problems, set(names), by_page.get(f'{name}.html', []))
-            if name == 'index' and len(names) > 1:
-                from fastcore.nbio import mk_cell
+            if name == 'index' and len(names) > 1:  # the sidebar: every notebook, in order
                 toc = '```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(n for n in names if n != 'index') + '\n```\n'
-                nb.cells.append(mk_cell(toc, 'markdown'))
-            out = json.loads(json.dumps(nb, default=str))
-            nbformat.write(nbformat.from_dict(out), src/f'{name}.ipynb')
+                nb['cells'].append({'cell_type': 'markdown', 'id': 'toctree', 'metadata': {}, 'source': toc})
+            out = nbformat.from_dict(json.loads(json.dumps(nb)))
+            nbformat.validate(out)
+            nbformat.write(out, src/f'{name}.ipynb')
         missing = [f'{page}#{anchor}' for page, syms in by_page.items() for _, short, anchor in syms
                    if Path(page).stem not in names]
         if missing: problems.append(f'_modidx.py links to pages no notebook builds: {missing[:5]}')

@@ -8,13 +8,13 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/classifier.html.md"""
 __all__ = ['masked_concat_pool', 'SentenceEncoder', 'PoolingClassifierHead', 'TextClassifier', 'text_classifier',
            'classifier_layer_groups', 'load_encoder']
 
-# %% ../nbs/08_classifier.ipynb #07242dcf
+# %% ../nbs/08_classifier.ipynb #ba21f886
 import torch
 from torch import nn, Tensor
 from pathlib import Path
 from .awd_lstm import AWDLSTMConfig, AWDLSTMEncoder, load_pretrained
 
-# %% ../nbs/08_classifier.ipynb #22d63b53
+# %% ../nbs/08_classifier.ipynb #b300ade4
 def masked_concat_pool(
     output:Tensor, # encoder outputs, (batch, time, features)
     mask:Tensor, # True where the token is padding, (batch, time)
@@ -29,7 +29,7 @@ def masked_concat_pool(
     mean_pool = output.masked_fill(mask[:, :, None], 0).sum(1) / lengths[:, None].to(output.dtype)  # (batch, features)
     return torch.cat([last_output, max_pool, mean_pool], 1)
 
-# %% ../nbs/08_classifier.ipynb #4673e3ba
+# %% ../nbs/08_classifier.ipynb #ea0fde2e
 class SentenceEncoder(nn.Module):
     "Run `module` over a padded batch `seq_len` tokens at a time, keeping outputs (and gradients) for the last `max_len`."
     def __init__(self,
@@ -62,7 +62,7 @@ class SentenceEncoder(nn.Module):
             if keep: outputs.append(output); masks.append(chunk_mask)
         return torch.cat(outputs, 1), torch.cat(masks, 1)
 
-# %% ../nbs/08_classifier.ipynb #a4805258
+# %% ../nbs/08_classifier.ipynb #0cd7c248
 def _head_block(n_in:int, n_out:int, p:float, relu:bool) -> nn.Sequential:
     "BatchNorm1d, Dropout (if `p`), Linear without bias, ReLU (if `relu`): fastai's `LinBnDrop` layout."
     batch_norm = nn.BatchNorm1d(n_in)
@@ -70,7 +70,7 @@ def _head_block(n_in:int, n_out:int, p:float, relu:bool) -> nn.Sequential:
     layers = [batch_norm] + ([nn.Dropout(p)] if p != 0 else []) + [nn.Linear(n_in, n_out, bias=False)]
     return nn.Sequential(*layers, *([nn.ReLU(inplace=True)] if relu else []))
 
-# %% ../nbs/08_classifier.ipynb #98bef638
+# %% ../nbs/08_classifier.ipynb #ab176463
 class PoolingClassifierHead(nn.Module):
     "Concat pooling of the encoder outputs, then blocks of BatchNorm, dropout, linear (ReLU between)."
     def __init__(self,
@@ -89,14 +89,14 @@ class PoolingClassifierHead(nn.Module):
         outputs, mask = encoded
         return self.layers(masked_concat_pool(outputs, mask)), outputs, outputs
 
-# %% ../nbs/08_classifier.ipynb #419b0203
+# %% ../nbs/08_classifier.ipynb #8038e292
 class TextClassifier(nn.Sequential):
     "An `nn.Sequential` of (SentenceEncoder, PoolingClassifierHead) whose `reset()` resets the encoder."
     def reset(self):
         "Forget the encoder's hidden state."
         self[0].reset()
 
-# %% ../nbs/08_classifier.ipynb #20b2067a
+# %% ../nbs/08_classifier.ipynb #646fa1ec
 def text_classifier(
     vocab_size:int, # number of tokens in the vocabulary
     n_classes:int, # number of classes
@@ -114,7 +114,7 @@ def text_classifier(
     head = PoolingClassifierHead([3 * config.embedding_size] + lin_ftrs + [n_classes], [config.output_p] + ps)
     return TextClassifier(encoder, head)
 
-# %% ../nbs/08_classifier.ipynb #25abe5fc
+# %% ../nbs/08_classifier.ipynb #59cbe114
 def classifier_layer_groups(
     model:TextClassifier, # a model built by `text_classifier`
 ) -> list: # list of lists of parameters: embedding, each LSTM, head
@@ -125,7 +125,7 @@ def classifier_layer_groups(
     groups.append(model[1])
     return [list(group.parameters()) for group in groups]
 
-# %% ../nbs/08_classifier.ipynb #19e66f96
+# %% ../nbs/08_classifier.ipynb #1e5e588a
 def load_encoder(
     classifier:TextClassifier, # model from `text_classifier`
     source:nn.Module|dict|str|Path, # language model, its encoder, a state dict of either, or a `.pth` file of one

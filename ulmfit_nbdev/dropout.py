@@ -8,13 +8,13 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/dropout.html.md"""
 __all__ = ['dropout_mask', 'EmbeddingDropout', 'LockedDropout', 'WeightDropout', 'activation_regularization',
            'temporal_activation_regularization']
 
-# %% ../nbs/03_dropout.ipynb #fecf0570
+# %% ../nbs/03_dropout.ipynb #b9903d51
 import warnings
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 
-# %% ../nbs/03_dropout.ipynb #e1a5a29f
+# %% ../nbs/03_dropout.ipynb #a9945f67
 def dropout_mask(
     like:Tensor, # tensor whose dtype and device the mask takes
     size:tuple, # shape of the mask; a 1 shares one draw along that dimension
@@ -24,7 +24,7 @@ def dropout_mask(
     if not 0 <= p < 1: raise ValueError(f"dropout probability must be in [0, 1), found p={p}")
     return like.new_empty(*size).bernoulli_(1 - p).div_(1 - p)
 
-# %% ../nbs/03_dropout.ipynb #89812be9
+# %% ../nbs/03_dropout.ipynb #02e570bf
 class EmbeddingDropout(nn.Module):
     "Zero whole rows (words) of `embedding`'s weight with probability `embed_p`, rescale the rest by 1/(1-embed_p)."
     def __init__(self,
@@ -43,7 +43,7 @@ class EmbeddingDropout(nn.Module):
         return F.embedding(words, weight, self.emb.padding_idx, self.emb.max_norm, self.emb.norm_type,
                            self.emb.scale_grad_by_freq, self.emb.sparse)
 
-# %% ../nbs/03_dropout.ipynb #12cb1201
+# %% ../nbs/03_dropout.ipynb #646f357e
 class LockedDropout(nn.Module):
     "Dropout with probability `p` whose mask is shared along the time axis (dim 1) of a (batch, time, features) input."
     def __init__(self,
@@ -60,7 +60,7 @@ class LockedDropout(nn.Module):
 
     def extra_repr(self): return f'p={self.p}'
 
-# %% ../nbs/03_dropout.ipynb #b7d147bd
+# %% ../nbs/03_dropout.ipynb #dfc336e7
 class WeightDropout(nn.Module):
     "Wrap `module` (e.g. an `nn.LSTM`) and apply DropConnect with probability `weight_p` to its `layer_names` weights."
     def __init__(self,
@@ -101,7 +101,7 @@ class WeightDropout(nn.Module):
         for name in self.layer_names: setattr(self.module, name, getattr(self, f'{name}_raw').detach().clone())
         if hasattr(self.module, 'reset'): self.module.reset()
 
-# %% ../nbs/03_dropout.ipynb #e2a247a1
+# %% ../nbs/03_dropout.ipynb #f9b8eb37
 def activation_regularization(
     dropped_output:Tensor, # last LSTM layer's output after the output dropout, (batch, time, features)
     alpha:float=2., # weight of the penalty
@@ -109,7 +109,7 @@ def activation_regularization(
     "AR: `alpha` times the mean square of the (dropped-out) last-layer activations."
     return alpha * dropped_output.float().pow(2).mean()
 
-# %% ../nbs/03_dropout.ipynb #692ac8e0
+# %% ../nbs/03_dropout.ipynb #d7521a0b
 def temporal_activation_regularization(
     raw_output:Tensor, # last LSTM layer's output before dropout, (batch, time, features)
     beta:float=1., # weight of the penalty

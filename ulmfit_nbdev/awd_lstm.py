@@ -82,6 +82,14 @@ class AWDLSTMEncoder(nn.Module):
     def _output_size(self, layer):
         return self.config.embedding_size if layer == self.n_layers - 1 else self.config.hidden_size
 
+    def _check_ids(self, ids:Tensor):
+        "Clear errors for inputs the embedding would reject obscurely (the id range only on CPU: it needs a GPU sync)."
+        if ids.dim() != 2: raise ValueError(f"expected token ids of shape (batch, time), got shape {tuple(ids.shape)}")
+        if ids.is_floating_point() or ids.is_complex(): raise TypeError(f"expected integer token ids, got {ids.dtype}")
+        vocab_size = self.encoder.num_embeddings
+        if ids.device.type == 'cpu' and ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):
+            raise ValueError(f"token ids must be in [0, {vocab_size}), found {ids.min().item()}..{ids.max().item()}")
+
     def reset(self):
         "Forget the hidden state: the next call starts from zeros."
         for rnn in self.rnns: rnn.reset()
@@ -104,6 +112,7 @@ class AWDLSTMEncoder(nn.Module):
     def forward(self,
                 ids:Tensor, # token ids, (batch, time)
                ) -> Tensor: # last LSTM layer's output before dropout, (batch, time, embedding_size)
+        self._check_ids(ids)
         hidden = self._hidden_for(ids.size(0))
         output = self.input_dp(self.encoder_dp(ids))                  # (batch, time, embedding_size)
         new_hidden = []

@@ -177,7 +177,10 @@ def main():
                               f'output image widths {info["plot"]}')
                     page.screenshot(path=str(shots/'stlr.png'))
                     img = page.locator('article .cell_output img').first
-                    if img.count(): img.scroll_into_view_if_needed(); page.screenshot(path=str(shots/'stlr_plot.png'))
+                    if img.count():  # instant scroll: furo's smooth scrolling would be caught half-way
+                        page.evaluate("() => { const i = document.querySelector('article .cell_output img'); "
+                                      "window.scrollTo({top: i.getBoundingClientRect().top + scrollY - 250, behavior: 'instant'}) }")
+                        page.wait_for_timeout(500); page.screenshot(path=str(shots/'stlr_plot.png'))
                 page.close()
             if STLR_PAGE not in pages:
                 (res.check(False, f'{STLR_PAGE} exists') if args.require_stlr

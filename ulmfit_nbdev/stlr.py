@@ -22,9 +22,7 @@ def stlr(step:int, # iteration t, counted from 0
          ratio:float=32, # how much smaller the lowest rate is than `lr_max`
         ):
     "Slanted triangular learning rate η_t at iteration `step` of `total_steps` (Howard & Ruder 2018, eq. 3)."
-    cut = int(np.floor(total_steps * cut_frac))
-    if cut < 1: raise ValueError(f"stlr: total_steps * cut_frac = {total_steps} * {cut_frac} < 1, so there is no warm-up step; "
-                                 "train for more iterations or raise cut_frac")
+    cut = max(int(np.floor(total_steps * cut_frac)), 1)   # eq. 3 divides by zero when T·cut_frac < 1: warm up for one step
     if not 0 <= step < total_steps: raise ValueError(f"stlr: step {step} outside [0, total_steps={total_steps})")
     p = step / cut if step < cut else 1 - (step - cut) / (total_steps - cut)
     return lr_max * (1 + p * (ratio - 1)) / ratio

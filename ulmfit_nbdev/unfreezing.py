@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from fastai.callback.core import Callback
 from fastai.torch_core import norm_types
+from .discriminative import check_layer_groups
 
 # %% ../nbs/07_unfreezing.ipynb #9a139c62
 def gradual_unfreezing_schedule(n_groups:int, # number of layer groups
@@ -83,7 +84,9 @@ class FreezeSchedule(Callback):
         "The groups that train in `epoch` (the schedule's last entry after its end)."
         return self.schedule[min(epoch, len(self.schedule) - 1)]
 
-    def before_fit(self): self.history = []
+    def before_fit(self):
+        check_layer_groups(self.model, self.opt.param_lists)
+        self.history = []
 
     def before_train(self):
         groups, trainable = self.opt.param_lists, self.trainable(self.epoch)

@@ -25,10 +25,25 @@ def peak_rss_mb():
     return round(max(own, children), 1)
 
 
-def fastai_tokenize(texts, n_workers):
+def cpu_seconds():
+    "CPU time (user + system) used so far by this process and its finished child processes."
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(function, *args):
+    "(result, wall seconds, CPU seconds of this process and its workers)."
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = function(*args)
+    return result, time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+def fastai_tokenize(texts, n_workers, tokenizer=None):
+    "fastai's `parallel_tokenize` with default rules, results in input order."
     from fastai.text.all import parallel_tokenize, WordTokenizer, defaults
     out = [None] * len(texts)
-    for i, tokens in parallel_tokenize(texts, WordTokenizer(), rules=defaults.text_proc_rules, n_workers=n_workers):
+    tokenizer = WordTokenizer() if tokenizer is None else tokenizer
+    for i, tokens in parallel_tokenize(texts, tokenizer, rules=defaults.text_proc_rules, n_workers=n_workers):
         out[i] = list(tokens)
     return out
 
@@ -43,22 +58,27 @@ def main():
     args = parser.parse_args()
 
     from ulmfit_nbdev.data import load_imdb
-    from ulmfit_nbdev.tokenizer import tokenize_texts
+    import ulmfit_nbdev.tokenizer as ours
+    from ulmfit_nbdev.tokenizer import tokenize_texts, spacy_tokenizer
+    from fastai.text.all import WordTokenizer
     import spacy, fastai
+    fastai_spacy = WordTokenizer()  # both build their spaCy pipeline once, outside the timings
+    spacy_tokenizer()
 
     train = load_imdb(splits=('train',))['train']
     texts = train.text.sample(n=min(args.n_docs, len(train)), random_state=0).tolist()
     n = len(texts)
     print(f'{n} IMDb training reviews, {sum(map(len, texts)):,} characters, {args.workers} workers', flush=True)
 
-    ours_s, fastai_s, identical = [], [], True
+    ours_s, fastai_s, ours_cpu, fastai_cpu, identical = [], [], [], [], True
     for repeat in range(args.repeats):
-        start = time.perf_counter(); ref = fastai_tokenize(texts, args.workers); fastai_s.append(time.perf_counter() - start)
-        start = time.perf_counter(); mine = tokenize_texts(texts, n_workers=args.workers); ours_s.append(time.perf_counter() - start)
+        ref, wall, cpu = timed(fastai_tokenize, texts, args.workers, fastai_spacy); fastai_s.append(wall); fastai_cpu.append(cpu)
+        ours._tokenizer = None  # cold start: no run cache inherited by the workers
+        mine, wall, cpu = timed(tokenize_texts, texts, args.workers); ours_s.append(wall); ours_cpu.append(cpu)
         same = [list(t) for t in mine] == ref
         identical &= same
-        print(f'repeat {repeat}: fastai {n / fastai_s[-1]:7.0f} docs/s   ours {n / ours_s[-1]:7.0f} docs/s   '
-              f'identical={same}', flush=True)
+        print(f'repeat {repeat}: fastai {n / fastai_s[-1]:7.0f} docs/s ({fastai_cpu[-1]:5.1f} CPU s)   '
+              f'ours {n / ours_s[-1]:7.0f} docs/s ({ours_cpu[-1]:5.1f} CPU s)   identical={same}   load {os.getloadavg()[0]:.1f}', flush=True)
     assert identical, 'token sequences differ from fastai'
     n_tokens = sum(map(len, ref))
 
@@ -68,8 +88,11 @@ def main():
         docs_per_s=round(n / float(np.median(ours_s)), 1), fastai_docs_per_s=round(n / float(np.median(fastai_s)), 1),
         speedup_vs_fastai=round(float(np.median(ratios)), 2),
         speedup_runs=[round(r, 2) for r in ratios],
+        cpu_seconds=round(float(np.median(ours_cpu)), 2), fastai_cpu_seconds=round(float(np.median(fastai_cpu)), 2),
+        speedup_cpu_time=round(float(np.median([f / o for f, o in zip(fastai_cpu, ours_cpu)])), 2),
         docs_per_s_runs=[round(n / s, 1) for s in ours_s], fastai_docs_per_s_runs=[round(n / s, 1) for s in fastai_s],
-        timing='median of alternating cold-start runs (fresh worker processes, empty caches, same reviews)',
+        timing=('median of alternating cold-start runs (fresh worker processes, empty caches, same reviews); '
+                'cpu_seconds: user+system time of the main process and its workers, less sensitive to other load'),
         machine_cpus=os.cpu_count(), load_average_at_end=[round(x, 2) for x in os.getloadavg()],
         spacy=spacy.__version__, fastai=fastai.__version__, python=platform.python_version(),
     )

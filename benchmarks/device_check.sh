@@ -16,6 +16,9 @@
 # Everything it writes comes back in $OUT: the five results JSON files, gpu.json and this log (7 files).
 # Environment: BUDGET_S (imdb budget, default 200), SKIP (space-separated step names to skip: lm_loop model_step clas imdb),
 # ENSEMBLE=1 also trains the backward model and reports the forward+backward ensemble (adds ~BUDGET_S seconds).
+# FASTAI_E2E=1 also runs fastai's own recipe (../shared/reference-bench/gpu_e2e_fastai.py, copied into .cache/gpu/ref by
+# prepare_device.sh) under FASTAI_BUDGET_S (default 420) for a same-device bar: ~6-7 minutes, so only in a call of its
+# own, e.g. FASTAI_E2E=1 SKIP="lm_loop model_step clas imdb" (results/fastai_e2e.jsonl, summarised in gpu.json).
 # Dry run of the whole plumbing on the CPU machine (wheels installed to /tmp/site, tiny sizes, ~3 minutes):
 #     DEVICE=cpu OUT=/tmp/dry bash benchmarks/device_check.sh
 set -u -o pipefail
@@ -43,7 +46,10 @@ step() {  # step NAME LIMIT_S COMMAND...
 for f in "$CARRY/wheels" "$NPZ"; do
   [ -e "$f" ] || { echo "missing $f: run 'bash benchmarks/prepare_device.sh' on the CPU machine and carry $CARRY"; exit 2; }
 done
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$CARRY"/wheels/*.whl || exit 3
+WHEELS=$(ls "$CARRY"/wheels/*.whl)
+# a dry run on a Python other than 3.12 keeps its own compiled plum-dispatch (the carried one is built for 3.12)
+[ "$DEVICE" = cuda ] || python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' || WHEELS=$(echo "$WHEELS" | grep -v cp312)
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site $WHEELS || exit 3
 export PYTHONPATH=/tmp/site:$PWD
 [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv
 python3 -c "import torch, fastai, fastprogress, ulmfit_nbdev.batching, ulmfit_nbdev.classifier; print('torch', torch.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no cuda', 'fastai', fastai.__version__, fastai.__file__, 'fastprogress', fastprogress.__version__)" || exit 4
@@ -60,6 +66,12 @@ if [ "${ENSEMBLE:-0}" = 1 ]; then
   step imdb_2 $(( BUDGET + 80 )) python3 benchmarks/imdb_time_to_accuracy.py $COMMON --out $RES/imdb_time_to_accuracy.json --npz "$NPZ" $SMALL \
     --budget-s "$BUDGET" --backwards --save-probs "$OUT/imdb_bwd_probs.npy"
   python3 benchmarks/imdb_ensemble.py --npz "$NPZ" $SMALL --key "$PRESET-$DEVICE" --out $RES/imdb_time_to_accuracy.json "$OUT/imdb_fwd_probs.npy" "$OUT/imdb_bwd_probs.npy"
+fi
+if [ "${FASTAI_E2E:-0}" = 1 ] && [ "$DEVICE" = cuda ]; then   # fastai's recipe as PAPER.md ran it: 2 LM epochs at bs 256
+  echo "=== fastai_e2e (limit $(( ${FASTAI_BUDGET_S:-420} + 120 ))s, at $(( $(date +%s) - START ))s)"
+  BUDGET_S=${FASTAI_BUDGET_S:-420} LM_EPOCHS=2 BS_LM=256 BS_C=64 timeout --signal=INT $(( ${FASTAI_BUDGET_S:-420} + 120 )) \
+    python3 "$CARRY/ref/gpu_e2e_fastai.py" "$NPZ" | tee "$RES/fastai_e2e.jsonl"
+  echo "=== fastai_e2e exit $? at $(( $(date +%s) - START ))s"
 fi
 python3 benchmarks/gpu_summary.py --device "$DEVICE" --preset "$PRESET" --results "$RES"
 if [ "$DEVICE" = cuda ]; then

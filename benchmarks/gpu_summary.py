@@ -57,6 +57,11 @@ def main():
         dates={n: e.get('date') for n, e in [('lm_loop', lm), ('clas', clas), ('imdb', tta)] if e},
         commands=[e['command'] for e in [lm, *step, clas, tta] if e.get('command')],
     )
+    e2e = Path(args.results) / 'fastai_e2e.jsonl'   # device_check.sh FASTAI_E2E=1: fastai's recipe on the same device
+    if e2e.exists():
+        lines = [json.loads(l) for l in e2e.read_text().splitlines() if l.startswith('{')]
+        final = [l for l in lines if l.get('stage') == 'final']
+        result['fastai_e2e_same_device'] = dict(test_accuracy=final[-1]['test_accuracy'], seconds=final[-1]['total_s']) if final else 'no final line'
     goals = {}
     if result['lm_loop_speedup_vs_fastai'] is not None: goals['lm_loop >= 1.8x fastai'] = result['lm_loop_speedup_vs_fastai'] >= 1.8
     if result['lm_loop_ratio_to_bare'] is not None: goals['lm_loop >= 0.9 of bare'] = result['lm_loop_ratio_to_bare'] >= 0.9

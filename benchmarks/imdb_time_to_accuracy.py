@@ -11,15 +11,16 @@ Recipe (fastai's, so that only the speed of the loop differs; every number is an
   2. classifier: our `text_classifier` (classifier dropouts x 0.5, BPT3C chunks of 72, max_len 1440), encoder from
      the LM (`load_encoder`), our `ClassifierLoader` (fastai's sorted-chunk order, batch 64), gradual unfreezing over
      `classifier_layer_groups` with `freeze_groups` (§3.3): head 1 epoch at 2e-2, then top LSTM + head, top two
-     LSTMs + head, all groups (2 epochs), each phase one-cycle with discriminative rates (eq. 2, factor 2.6);
+     LSTMs + head, all groups (2 epochs), each phase one-cycle with discriminative rates (eq. 2, factor 2.6),
+     AR/TAR 2/1 on the encoder outputs as fastai's `TextLearner` adds them to the classifier too;
   3. test accuracy on all 25,000 test reviews, once at the end (fastai validated on them after every epoch).
 Training runs in the lean loop of gpu_lm_loop.py: autocast (fp16 + GradScaler on a GPU), fused AdamW (decoupled weight
 decay; eps 1e-5 as fastai's Adam), no per-batch host sync, no callbacks.
 
 Budget (`--budget-s`, from the start of data loading): the LM gets `--lm-budget-frac` of it; after `--probe-steps`
 steps its speed is measured and the number of LM steps cut if needed (the one-cycle schedule is then re-planned);
-a classifier phase that would end past the budget (estimated from the last epoch's time) is skipped, and the test
-evaluation always runs. JSON lines on stdout; the final line holds `test_accuracy` and `seconds`.
+a classifier phase that would end past the budget (estimated from the last epoch's time) is shortened or skipped,
+and the test evaluation always runs. JSON lines on stdout; the final line holds `test_accuracy` and `seconds`.
 
     python benchmarks/pretok_imdb.py --max-docs 200 --out /tmp/imdb200.npz
     python benchmarks/imdb_time_to_accuracy.py --npz /tmp/imdb200.npz --preset tiny --max-docs 200      # CPU, ~1 min
@@ -53,10 +54,13 @@ from ulmfit_nbdev.classifier import text_classifier, classifier_layer_groups, lo
 from ulmfit_nbdev.discriminative import discriminative_lrs
 from ulmfit_nbdev.unfreezing import freeze_groups
 from ulmfit_nbdev.stlr import stlr
+from ulmfit_nbdev.dropout import activation_regularization, temporal_activation_regularization
 
 PRESETS = {
-    'tiny': dict(embedding_size=32, hidden_size=48, lm_bs=32, lm_epochs=1., clas_bs=16, eval_bs=64, budget_s=120., probe_steps=10),
-    'paper': dict(embedding_size=400, hidden_size=1152, lm_bs=256, lm_epochs=2., clas_bs=64, eval_bs=128, budget_s=200., probe_steps=30),
+    'tiny': dict(embedding_size=32, hidden_size=48, lm_bs=32, lm_epochs=1., clas_bs=16, eval_bs=64, budget_s=120., probe_steps=10,
+                 max_vocab=4000),
+    'paper': dict(embedding_size=400, hidden_size=1152, lm_bs=256, lm_epochs=2., clas_bs=64, eval_bs=128, budget_s=200., probe_steps=30,
+                  max_vocab=None),
 }
 T0 = None
 
@@ -126,11 +130,12 @@ def train_lm(args, vocab_size, lm_train, lm_valid, device, dtype, lm_deadline):
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update()
             loss_sum += loss.detach(); batches += 1; step += 1; n_tokens += inputs.numel()
-            if step == args.probe_steps and lm_deadline is not None and total > step:
+            if lm_deadline is not None and step == args.probe_steps // 3: C.sync(device); probe_start = (step, time.time())
+            if lm_deadline is not None and step == args.probe_steps and total > step:
                 C.sync(device); now = time.time()
-                per_step = (now - start) / step                                  # includes warm-up: conservative
-                affordable = step + int(max(0., lm_deadline - now) / per_step)
-                log(stage='lm_probe', seconds_per_step=round(per_step, 4), tokens_per_s=round(n_tokens / (now - start)),
+                per_step = (now - probe_start[1]) / (step - probe_start[0])      # after the first (warm-up) steps
+                affordable = step + int(max(0., lm_deadline - now) / (per_step * 1.02))  # 2%: the LM check per epoch
+                log(stage='lm_probe', seconds_per_step=round(per_step, 4), tokens_per_s=round(inputs.numel() / per_step),
                     planned_steps=total, affordable_steps=affordable)
                 if affordable < total: total = affordable; log(stage='lm_cut', steps=total, epochs=round(total / steps_per_epoch, 3))
         valid = evaluate_lm(model, lm_valid, args, device, dtype)
@@ -164,6 +169,7 @@ def train_classifier(args, vocab_size, lm, train_docs, train_y, device, dtype, d
     config = AWDLSTMConfig.classifier(args.clas_drop_mult, embedding_size=args.embedding_size, hidden_size=args.hidden_size)
     model = text_classifier(vocab_size, 2, config, seq_len=72, max_len=1440).to(device)
     load_encoder(model, lm)
+    assert torch.equal(model[0].module.encoder.weight, lm[0].encoder.weight), 'load_encoder did not copy the LM embedding'
     groups = classifier_layer_groups(model)                               # embedding, LSTM 1..3, head
     n_groups = len(groups)
     optimizer = make_optimizer(model, groups, args.clas_wd, device, (0.8, 0.99))
@@ -177,12 +183,13 @@ def train_classifier(args, vocab_size, lm, train_docs, train_y, device, dtype, d
     for n_top, n_epochs, peak in phases:
         n_top = n_groups if n_top == len(phases) and args.last_phase_all else min(n_top, n_groups)
         if last_epoch_s is not None and deadline is not None:
-            estimate = n_epochs * last_epoch_s * (1.25 if n_top > done[-1][0] else 1.)
-            if time.time() + estimate + eval_estimate > deadline:
-                log(stage='clas_skip', trainable_groups=n_top, estimate_s=round(estimate, 1)); break
+            epoch_estimate = last_epoch_s * (1.25 if n_top > done[-1][0] else 1.)   # more groups train: slower epochs
+            fits = int((deadline - time.time() - eval_estimate) // epoch_estimate)
+            if fits < 1: log(stage='clas_skip', trainable_groups=n_top, epoch_estimate_s=round(epoch_estimate, 1)); break
+            if fits < n_epochs: log(stage='clas_shorten', trainable_groups=n_top, epochs=fits, planned=n_epochs); n_epochs = fits
         trainable = tuple(range(n_groups - n_top, n_groups))
         freeze_groups(groups, trainable)
-        lrs = discriminative_lrs(peak, n_groups) if n_top > 1 else np.full(n_groups, peak)
+        lrs = discriminative_lrs(peak, n_groups, args.lr_decay) if n_top > 1 else np.full(n_groups, peak)
         total = n_epochs * len(loader)
         step = 0
         for epoch in range(n_epochs):
@@ -193,8 +200,11 @@ def train_classifier(args, vocab_size, lm, train_docs, train_y, device, dtype, d
                 pct = step / total
                 set_hypers(optimizer, [schedule(args.schedule, pct, lr) for lr in lrs], momentum(args.schedule, pct, (0.8, 0.7, 0.8)))
                 with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-                    logits = model(ids)[0].float()
+                    logits, outputs, _ = model(ids)
+                    logits = logits.float()
                     loss = F.cross_entropy(logits, labels)
+                    if args.clas_ar: loss = loss + activation_regularization(outputs, args.clas_ar)   # fastai's TextLearner
+                    if args.clas_tar: loss = loss + temporal_activation_regularization(outputs, args.clas_tar)  # does this too
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update()
                 loss_sum += loss.detach() * len(labels); correct += (logits.argmax(1) == labels).sum(); count += len(labels)
@@ -232,8 +242,9 @@ def main():
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--precision', choices=C.DTYPES, help='default: fp16 on cuda, fp32 on cpu')
     parser.add_argument('--budget-s', type=float, help='wall-clock budget from data loading to test accuracy (0: none); default: the preset\'s')
-    parser.add_argument('--lm-budget-frac', type=float, default=0.5, help='share of the budget the language model may use')
+    parser.add_argument('--lm-budget-frac', type=float, default=0.55, help='share of the budget the language model may use')
     parser.add_argument('--max-docs', type=int, help='at most this many documents per split (CPU tests)')
+    parser.add_argument('--max-vocab', type=int, help="ids >= this become xxunk (default: the preset's; tiny: 4000, paper: all)")
     parser.add_argument('--lm-epochs', type=float); parser.add_argument('--lm-bs', type=int); parser.add_argument('--bptt', type=int, default=70)
     parser.add_argument('--lm-lr', type=float, default=1e-2); parser.add_argument('--lm-wd', type=float, default=0.1)
     parser.add_argument('--lm-drop-mult', type=float, default=0.3); parser.add_argument('--lm-valid-frac', type=float, default=0.01)
@@ -241,6 +252,8 @@ def main():
     parser.add_argument('--clas-bs', type=int); parser.add_argument('--eval-bs', type=int)
     parser.add_argument('--clas-epochs', default='1,1,1,2', help='epochs of each gradual-unfreezing phase')
     parser.add_argument('--clas-lrs', default='2e-2,1e-2,5e-3,1e-3', help='peak (top group) learning rate of each phase')
+    parser.add_argument('--lr-decay', type=float, default=2.6, help='discriminative fine-tuning factor between layer groups (1: off)')
+    parser.add_argument('--clas-ar', type=float, default=2.); parser.add_argument('--clas-tar', type=float, default=1.)
     parser.add_argument('--clas-wd', type=float, default=0.01); parser.add_argument('--clas-drop-mult', type=float, default=0.5)
     parser.add_argument('--no-last-phase-all', dest='last_phase_all', action='store_false',
                         help='the last phase unfreezes only its own count of groups instead of all')
@@ -251,7 +264,7 @@ def main():
     parser.add_argument('--out', default=str(C.RESULTS / 'imdb_time_to_accuracy.json'))
     args = parser.parse_args()
     preset = PRESETS[args.preset]
-    for k in ('lm_bs', 'lm_epochs', 'clas_bs', 'eval_bs', 'budget_s'):
+    for k in ('lm_bs', 'lm_epochs', 'clas_bs', 'eval_bs', 'budget_s', 'max_vocab'):
         if getattr(args, k) is None: setattr(args, k, preset[k])
     args.embedding_size, args.hidden_size, args.probe_steps = preset['embedding_size'], preset['hidden_size'], preset['probe_steps']
     device = C.setup(args.device, args.threads, args.seed)
@@ -262,12 +275,12 @@ def main():
     log(stage='start', device=C.device_name(device), precision=precision, import_s=round(T0 - IMPORT_START, 1), budget_s=args.budget_s)
 
     data = C.load_npz(args.npz)
-    vocab_size = len(data['vocab'])
-    train, index = C.split_docs(data, 'train', args.max_docs, rng=args.seed)
+    vocab_size = min(len(data['vocab']), args.max_vocab or len(data['vocab']))
+    train, index = C.split_docs(data, 'train', args.max_docs, vocab_size, rng=args.seed)
     train_y = torch.from_numpy(data['train_y'][index].astype(np.int64))
-    test, index = C.split_docs(data, 'test', args.max_docs, rng=args.seed)
+    test, index = C.split_docs(data, 'test', args.max_docs, vocab_size, rng=args.seed)
     test_y = torch.from_numpy(data['test_y'][index].astype(np.int64))
-    unsup = C.split_docs(data, 'unsup', args.max_docs)[0] if 'unsup_ids' in data else []
+    unsup = C.split_docs(data, 'unsup', args.max_docs, vocab_size)[0] if 'unsup_ids' in data else []
     if args.backwards: train, test, unsup = [[d.flip(0) for d in ds] for ds in (train, test, unsup)]
     lm_docs = train + unsup
     permutation = np.random.default_rng(args.seed).permutation(len(lm_docs))

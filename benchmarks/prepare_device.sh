@@ -14,6 +14,9 @@ python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d "$CARRY/wheels" \
   fastai==2.8.12 fastcore==2.2.41 fasttransform==0.0.5 fastprogress==1.0.3 fastdownload==0.0.8 plum-dispatch==2.9.0 beartype==0.23.1
 ls "$CARRY/wheels"
+# fastai's own IMDb recipe, for device_check.sh's optional same-device bar (FASTAI_E2E=1)
+REF=${SHARED:-../shared}/reference-bench/gpu_e2e_fastai.py
+[ -f "$REF" ] && mkdir -p "$CARRY/ref" && cp -f "$REF" "$CARRY/ref/"
 [ -f "$CARRY/imdb_ids.npz" ] || python benchmarks/pretok_imdb.py --out "$CARRY/imdb_ids.npz" --workers "${WORKERS:-2}"
 du -sh "$CARRY" "$CARRY"/*
 echo "tracked + untracked-not-ignored files that travel too:"; git ls-files -co --exclude-standard -z | du -ch --files0-from=- | tail -1

@@ -87,6 +87,7 @@ def run_fastai_learner(docs, valid_docs, vocab_size, config, bs, bptt, device, p
     learn = quiet(learn, precision)  # TextLearner's defaults: alpha=2, beta=1 (AR/TAR)
     timer = Timer(device, warmup, n)
     learn.fit(1, 1e-3, cbs=timer)
+    if timer.seconds is None: sys.exit(f'fastai_learner: the epoch ended after {timer.i} batches, before {warmup + n}')
     return timer.seconds, timer.final_loss
 
 
@@ -102,6 +103,7 @@ def run_ours_learner(docs, valid_docs, vocab_size, config, bs, bptt, device, pre
     learn = quiet(learn, precision)
     timer = Timer(device, warmup, n)
     learn.fit(1, 1e-3, cbs=timer)
+    if timer.seconds is None: sys.exit(f'ours_learner: the epoch ended after {timer.i} batches, before {warmup + n}')
     return timer.seconds, timer.final_loss
 
 

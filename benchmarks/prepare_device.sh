@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Prepare, on the CPU machine, what benchmarks/device_check.sh needs on the GPU machine (which has PyTorch but no
 # fastai, no spaCy and no network): fastai and its pure-Python dependencies as wheels, and IMDb tokenized into ids.
-# Both go to .cache/gpu (ignored by git): carry exactly that folder, `carry=[".cache/gpu"]` (about 45 MB:
-# ~2.2 MB of wheels + ~40 MB of ids; the working tree that travels with it must stay under 64 MiB in all).
+# Both go to .cache/gpu (ignored by git): carry exactly that folder, `carry=[".cache/gpu"]` (39 MiB:
+# 2.2 MB of wheels + 36 MiB of ids; the working tree that travels with it must stay under 64 MiB in all).
 #
-#     FASTAI_HOME=/tmp/fastai_home bash benchmarks/prepare_device.sh       # ~2-4 minutes on 2 cores; idempotent
+#     FASTAI_HOME=/tmp/fastai_home bash benchmarks/prepare_device.sh       # ~2-3 minutes on 2 cores; idempotent
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 CARRY=.cache/gpu; mkdir -p "$CARRY/wheels"

@@ -81,3 +81,4 @@ if [ "$DEVICE" = cuda ]; then
 fi
 [ "${ENSEMBLE:-0}" = 1 ] || rm -f "$OUT/imdb_fwd_probs.npy"
 echo "=== done in $(( $(date +%s) - START ))s; files in $OUT: $(ls "$OUT" | tr '\n' ' ')"
+sleep 1   # let tee write the last lines of the log before $OUT is collected

@@ -139,7 +139,8 @@ def train_lm(args, vocab_size, lm_train, lm_valid, device, dtype, lm_deadline):
                     planned_steps=total, affordable_steps=affordable)
                 if affordable < total: total = affordable; log(stage='lm_cut', steps=total, epochs=round(total / steps_per_epoch, 3))
         valid = evaluate_lm(model, lm_valid, args, device, dtype)
-        log(stage='lm_epoch', epoch=epoch, steps=step, train_loss=round(float(loss_sum) / max(batches, 1), 4), **valid)
+        log(stage='lm_epoch', epoch=epoch, steps=step, train_loss=round(float(loss_sum) / max(batches, 1), 4), **valid,
+            **(dict(grad_scale=scaler.get_scale()) if scaler.is_enabled() else {}))
         epoch += 1
     C.sync(device)
     seconds = time.time() - start
@@ -213,7 +214,8 @@ def train_classifier(args, vocab_size, lm, train_docs, train_y, device, dtype, d
             last_epoch_s = time.time() - epoch_start
             log(stage='clas_epoch', trainable_groups=n_top, epoch=epoch, seconds=round(last_epoch_s, 1),
                 train_loss=round(float(loss_sum) / count, 4), train_accuracy=round(float(correct) / count, 4),
-                docs_per_s=round(count / last_epoch_s, 1))
+                docs_per_s=round(count / last_epoch_s, 1), trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+                **(dict(grad_scale=scaler.get_scale()) if scaler.is_enabled() else {}))
         done.append((n_top, n_epochs))
     return model, dict(clas_seconds=round(time.time() - start, 1), clas_phases=done)
 

@@ -84,7 +84,7 @@ class WeightDropout(nn.Module):
         "Put the (dropped, in training) raw weights on the wrapped module as plain tensors."
         for name in self.layer_names:
             raw = getattr(self, f'{name}_raw')
-            weight = F.dropout(raw, p=self.weight_p) if self.training else raw * 1  # `* 1`: a tensor, not a Parameter
+            weight = F.dropout(raw, p=self.weight_p) if self.training and self.weight_p > 0 else raw * 1  # `* 1`: a tensor, not a Parameter
             setattr(self.module, name, weight)
 
     def forward(self, *args):

@@ -70,6 +70,18 @@ def check_docs():
     for i in range(n_ok): results.append((f'browser check {i}', True, 0))
     for i in range(n_bad or (rc != 0)): results.append((f'browser check failed {i}', False, 0))
 
+def check_pytest():
+    "The plain pytest tests in tests/ (tools and scripts that are not notebooks), one result per test case."
+    if not list((ROOT/'tests').glob('test_*.py')): return
+    t0 = time.time()
+    rc, out = sh([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests'])
+    m_ok, m_bad = re.search(r'(\d+) passed', out), re.search(r'(\d+) (?:failed|error)', out)
+    n_ok, n_bad = int(m_ok[1]) if m_ok else 0, int(m_bad[1]) if m_bad else 0
+    if rc and not n_bad: n_bad = 1
+    results.extend([('pytest case', True, 0)] * n_ok + [('pytest case (see output above)', False, 0)] * n_bad)
+    print(out.strip().splitlines()[-1] if out.strip() else '', f'(pytest, {time.time()-t0:.0f}s)', flush=True)
+    if rc: print(out[-4000:], flush=True)
+
 def check_fresh_install():
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
@@ -95,6 +107,7 @@ def main():
     check_hygiene()
     check_readme()
     check_notebooks(a.flags)
+    check_pytest()
     if not a.skip_docs and (ROOT/'tools'/'build_docs.py').exists(): check_docs()
     if a.fresh_install: check_fresh_install()
     bad = [n for n, ok, _ in results if not ok]

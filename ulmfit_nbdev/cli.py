@@ -7,18 +7,19 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/cli.html.md"""
 # %% auto #0
 __all__ = ['tfidf_logreg_accuracy', 'load_labelled', 'demo', 'train_command', 'evaluate_command', 'predict_command', 'main']
 
-# %% ../nbs/11_cli.ipynb #e7dc374e
+# %% ../nbs/11_cli.ipynb #6d460568
 import datetime, json, os, platform, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from fastcore.script import call_parse
+from fastai.data.external import fastai_cfg
 from .data import load_trec, load_wikitext, read_labelled_csv, DatasetError
 from .pipeline import preset, ulmfit, get_pretrained, ULMFiTConfig, PRESETS
 from .inference import export_classifier, load_classifier
 
-# %% ../nbs/11_cli.ipynb #d4fd7a56
+# %% ../nbs/11_cli.ipynb #ee359f43
 def tfidf_logreg_accuracy(
     train_texts:list, train_labels:list, # training documents and labels
     test_texts:list, test_labels:list, # test documents and labels
@@ -31,7 +32,7 @@ def tfidf_logreg_accuracy(
     model.fit(list(train_texts), list(train_labels))
     return float(np.mean(model.predict(list(test_texts)) == np.asarray(test_labels)))
 
-# %% ../nbs/11_cli.ipynb #1cf3e780
+# %% ../nbs/11_cli.ipynb #42737182
 def load_labelled(
     csv:str|None=None, # CSV file with a header row
     folder:str|None=None, # folder with one sub-folder of .txt files per label
@@ -48,17 +49,18 @@ def load_labelled(
     if not rows: raise DatasetError(f"{folder}: no <label>/*.txt files (expected one sub-folder per label)")
     return pd.DataFrame(rows)
 
-# %% ../nbs/11_cli.ipynb #a39e6595
+# %% ../nbs/11_cli.ipynb #cd377d8e
 def demo(
     seeds:list=(0, 1, 2), # one full run per seed and arm
     preset_name:str='cpu', # the configuration (`PRESETS`)
-    out:str='ulmfit_demo', # cache of the pretrained model
+    out:str|None=None, # folder of the pretrained-model cache (default: fastai's model folder, `~/.fastai/models/ulmfit`)
     json_path:str|None='benchmarks/results/pipeline.json', # where the results go (None: nowhere)
-    threads:int=2, # torch CPU threads
+    threads:int=1, # torch CPU threads per process
     command:str='ulmfit', # the command line, recorded in the results
     changes:dict|None=None, # configuration overrides
     n_train:int|None=None, # use only this many training questions (None: all)
     verbose:bool=True, # print progress lines
+    workers:int=2, # runs in parallel, one process each (one per core)
 ) -> dict:
     "ULMFiT vs the same budget without pretraining vs TF-IDF + logistic regression on TREC-6, over `seeds`."
     torch.set_num_threads(threads)
@@ -68,22 +70,30 @@ def demo(
     train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
     if n_train is not None: train = train.sample(n_train, random_state=0)
     corpus = load_wikitext()
-    cache = Path(out)/'cache'
+    cache = Path(out)/'cache' if out is not None else fastai_cfg().path('model')/'ulmfit'
     base = preset(preset_name, **(changes or {}))
     pretrained = get_pretrained(base, corpus, cache)
     say(f"pretrained on {base.pretrain_tokens:,} WikiText-2 tokens in {pretrained.get('seconds', 0):.0f}s"
         f"{' (cached)' if pretrained.get('cached') else ''}")
+    tasks = [(seed, arm) for seed in seeds for arm in ('ulmfit', 'no_pretraining')]
+    configs = [preset(preset_name, **{**(changes or {}), 'seed': seed, **({'pretrain': 'none'} if arm == 'no_pretraining' else {})})
+               for seed, arm in tasks]
+    jobs = [(train, test, config.to_dict(), pretrained if arm == 'ulmfit' else None, threads, not verbose) for (seed, arm), config in zip(tasks, configs)]
+    if workers > 1:                      # one process per run, `workers` at a time (spawned: no forked thread pools)
+        import concurrent.futures, multiprocessing
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn')) as pool:
+            futures = [pool.submit(_demo_run, *job) for job in jobs]
+            for (seed, arm), future in zip(tasks, futures):
+                future.add_done_callback(lambda f, seed=seed, arm=arm: say(f"seed {seed} {arm:>15}: test accuracy "
+                                                                           f"{f.result()['accuracy']:.2%} ({f.result()['seconds']:.0f}s)"))
+            outcomes = [f.result() for f in futures]
+    else:
+        outcomes = []
+        for (seed, arm), job in zip(tasks, jobs):
+            outcomes.append(_demo_run(*job))
+            say(f"seed {seed} {arm:>15}: test accuracy {outcomes[-1]['accuracy']:.2%} ({outcomes[-1]['seconds']:.0f}s)")
     runs = dict(ulmfit=[], no_pretraining=[])
-    for seed in seeds:
-        for arm in runs:
-            arm_start = time.time()
-            config = preset(preset_name, **{**(changes or {}), 'seed': seed, **({'pretrain': 'none'} if arm == 'no_pretraining' else {})})
-            with _quiet(not verbose):
-                result = ulmfit(train, test, config, pretokenized=True, pretrained=pretrained if arm == 'ulmfit' else None)
-            runs[arm].append(dict(seed=seed, accuracy=result['accuracy'], valid_accuracy=result['valid_accuracy'],
-                                  seconds=round(time.time() - arm_start, 1), stage_seconds={k: round(v, 1) for k, v in result['seconds'].items()},
-                                  records=result['records']))
-            say(f"seed {seed} {arm:>15}: test accuracy {result['accuracy']:.2%} ({time.time() - arm_start:.0f}s)")
+    for (seed, arm), outcome in zip(tasks, outcomes): runs[arm].append(dict(seed=seed, **outcome))
     tfidf = tfidf_logreg_accuracy(train.text, train.label, test.text, test.label)
     mean = {arm: float(np.mean([r['accuracy'] for r in rs])) for arm, rs in runs.items()}
     error_reduction = 1 - (1 - mean['ulmfit']) / (1 - mean['no_pretraining'])
@@ -95,11 +105,11 @@ def demo(
         accuracy_no_pretraining_std=float(np.std([r['accuracy'] for r in runs['no_pretraining']])),
         seeds=list(seeds), seconds=round(time.time() - start, 1),
         pretrain_seconds=round(pretrained.get('seconds', 0.), 1), pretrain_cached=bool(pretrained.get('cached')),
-        cores=torch.get_num_threads(), cpu_count=os.cpu_count(), load_average_start=load_start, load_average_end=os.getloadavg(),
+        cores=os.cpu_count(), workers=workers, threads_per_worker=threads, load_average_start=load_start, load_average_end=os.getloadavg(),
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), command=command,
         preset=preset_name, config=base.to_dict(), torch=torch.__version__, platform=platform.platform(),
         per_seed=runs)
-    say(f"\nTREC-6 test accuracy, mean of {len(seeds)} seeds ({results['seconds']:.0f}s in all, {threads} threads):\n"
+    say(f"\nTREC-6 test accuracy, mean of {len(seeds)} seeds ({results['seconds']:.0f}s in all, {workers} processes):\n"
         f"  ULMFiT (WikiText-2 pretraining) {mean['ulmfit']:.2%}\n"
         f"  same budget, no pretraining     {mean['no_pretraining']:.2%}\n"
         f"  TF-IDF + logistic regression    {tfidf:.2%}\n"
@@ -109,6 +119,15 @@ def demo(
         Path(json_path).write_text(json.dumps(results, indent=1))
     return results
 
+def _demo_run(train, test, config:dict, pretrained, threads:int, quiet:bool) -> dict:
+    "One run of the demo (in a worker process): the recipe with `config`, its test accuracy and timings."
+    torch.set_num_threads(threads)
+    start = time.time()
+    with _quiet(quiet):
+        result = ulmfit(train, test, ULMFiTConfig.from_dict(config), pretokenized=True, pretrained=pretrained)
+    return dict(accuracy=result['accuracy'], valid_accuracy=result['valid_accuracy'], seconds=round(time.time() - start, 1),
+                stage_seconds={k: round(v, 1) for k, v in result['seconds'].items()}, records=result['records'])
+
 @__import__('contextlib').contextmanager
 def _quiet(on:bool):
     "Silence fastai's progress bars and tables while `on`."
@@ -116,7 +135,7 @@ def _quiet(on:bool):
     import contextlib, io
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()): yield
 
-# %% ../nbs/11_cli.ipynb #541c0c0c
+# %% ../nbs/11_cli.ipynb #f80281f7
 def train_command(
     csv=None, folder=None, test_csv=None, text_col='text', label_col='label', # the data
     preset_name='cpu', out='ulmfit_run', seed=0, backwards=False, pretrain=None, # the run
@@ -128,7 +147,7 @@ def train_command(
     changes = dict(seed=seed, backwards=backwards, **({'pretrain': pretrain} if pretrain else {}))
     config = preset(preset_name, **changes)
     with _quiet(not verbose):
-        result = ulmfit(train, test, config, out_dir=out, cache_dir=Path(out)/'cache')
+        result = ulmfit(train, test, config, out_dir=out, cache_dir=fastai_cfg().path('model')/'ulmfit')
     path = export_classifier(Path(out)/'classifier.pth', result['learner'].model, result['itos'], result['classes'], config)
     summary = dict(model=str(path), classes=result['classes'], valid_accuracy=result['valid_accuracy'],
                    **({'test_accuracy': result['accuracy']} if test is not None else {}))
@@ -153,7 +172,7 @@ def predict_command(model, text=None, csv=None, text_col='text') -> list:
     if text_col not in df.columns: raise ValueError(f"{csv}: missing column {text_col!r}; found {list(df.columns)}")
     return predictor.predict(df[text_col].tolist())
 
-# %% ../nbs/11_cli.ipynb #d7aff82c
+# %% ../nbs/11_cli.ipynb #6723850e
 @call_parse(pos=['command'])
 def main(
     command:str='demo', # demo (the default), train, evaluate or predict
@@ -171,15 +190,16 @@ def main(
     seed:int=0, # train: seed
     backwards:bool=False, # train: the backward model (documents reversed)
     json_path:str='benchmarks/results/pipeline.json', # demo: where to write the results
-    threads:int=2, # torch CPU threads
+    threads:int=1, # torch CPU threads per process
+    workers:int=2, # demo: runs in parallel, one process each
     quiet:bool=False, # no progress bars
 ):
     "ULMFiT (Howard & Ruder 2018) from the command line: demo, train, evaluate, predict."
     torch.set_num_threads(threads)
     try:
         if command == 'demo':
-            demo([int(s) for s in seeds.split(',')], preset, 'ulmfit_demo', json_path, threads,
-                 'ulmfit ' + ' '.join(sys.argv[1:]) if len(sys.argv) > 1 else 'ulmfit', verbose=not quiet)
+            demo([int(s) for s in seeds.split(',')], preset, None, json_path, threads,
+                 'ulmfit ' + ' '.join(sys.argv[1:]) if len(sys.argv) > 1 else 'ulmfit', verbose=not quiet, workers=workers)
         elif command == 'train':
             print(json.dumps(train_command(csv, folder, test_csv, text_col, label_col, preset, out, seed, backwards, pretrain,
                                            verbose=not quiet), indent=1))

@@ -6,13 +6,13 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pipeline.html.md"""
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'UNFREEZING', 'PRESETS', 'PRETRAIN_FIELDS', 'ABLATIONS', 'ULMFiTConfig', 'preset', 'pretokenized_tokens',
-           'tokenize', 'build_vocab', 'numericalize', 'PeakScheduler', 'ShortSTLR', 'schedule_callback', 'atomic_save',
-           'atomic_write_text', 'MetricsLog', 'plain', 'optimizer_state', 'load_optimizer_state', 'Checkpoint',
-           'StartAt', 'fit_resumable', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_key', 'pretrain_lm',
-           'group_lrs', 'finetune_lm', 'unfreezing_plan', 'set_trainable', 'train_classifier', 'check_labelled',
-           'label_classes', 'get_pretrained', 'class_indices', 'evaluate', 'ulmfit', 'plot_metrics']
+           'tokenize', 'build_vocab', 'numericalize', 'merge_vocab', 'PeakScheduler', 'ShortSTLR', 'schedule_callback',
+           'atomic_save', 'atomic_write_text', 'MetricsLog', 'plain', 'optimizer_state', 'load_optimizer_state',
+           'Checkpoint', 'StartAt', 'fit_resumable', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_key',
+           'pretrain_lm', 'group_lrs', 'finetune_lm', 'unfreezing_plan', 'set_trainable', 'train_classifier',
+           'check_labelled', 'label_classes', 'get_pretrained', 'class_indices', 'evaluate', 'ulmfit', 'plot_metrics']
 
-# %% ../nbs/09_pipeline.ipynb #1a8a844d
+# %% ../nbs/09_pipeline.ipynb #5edff233
 import hashlib, json, math, os, time, warnings, collections
 from dataclasses import dataclass, asdict, replace, field, fields
 from pathlib import Path
@@ -30,7 +30,6 @@ from fastai.callback.schedule import ParamScheduler, SchedCos, SchedLin, combine
 from fastai.callback.rnn import rnn_cbs
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy, Perplexity
-from fastai.text.data import make_vocab
 from fastai.torch_core import set_seed
 from fastprogress.fastprogress import master_bar, progress_bar
 from .awd_lstm import AWDLSTMConfig, language_model, lm_layer_groups, load_pretrained, load_wt103
@@ -39,8 +38,11 @@ from .batching import lm_dataloaders, clas_dataloaders, ClassifierLoader
 from .stlr import STLRCallback
 from .discriminative import discriminative_lrs, ulmfit_adam, LR_DECAY, LM_FINE_TUNING_LR, CLASSIFIER_LR
 from .data import holdout_split, load_wikitext
+from .tokenizer import make_itos, tokenize_texts
+from .unfreezing import (gradual_unfreezing_schedule, all_at_once_schedule, last_layer_schedule,
+                                     chain_thaw_schedule, freeze_groups)
 
-# %% ../nbs/09_pipeline.ipynb #b8f0aebd
+# %% ../nbs/09_pipeline.ipynb #84c35f6f
 @dataclass(frozen=True)
 class ULMFiTConfig:
     "Every knob of the three ULMFiT stages; the defaults are the paper's (§4)."
@@ -54,6 +56,7 @@ class ULMFiTConfig:
     # data
     max_vocab:int=60_000 # most frequent target tokens kept
     min_freq:int=2 # rarer target tokens become xxunk
+    keep_pretrained_vocab:bool=False # add the pretrained model's vocabulary to the target one (rare and unseen words keep their pretrained vectors)
     bs:int=64 # batch size (§4)
     bptt:int=70 # BPTT length (§4)
     max_len:int=1440 # classifier: gradients and pooling over the last `max_len` tokens (BPT3C)
@@ -111,11 +114,11 @@ class ULMFiTConfig:
 SCHEDULES = ('stlr', 'one-cycle', 'cosine', 'constant')
 UNFREEZING = ('gradual', 'all', 'last', 'chain-thaw')
 
-# %% ../nbs/09_pipeline.ipynb #2fd04cf6
+# %% ../nbs/09_pipeline.ipynb #8c132a10
 PRESETS = dict(
     paper=dict(),
-    cpu=dict(embedding_size=200, hidden_size=400, n_layers=2, pretrain='corpus', pretrain_tokens=600_000,
-             pretrain_epochs=1, pretrain_max_vocab=12_000, lm_epochs=2, clas_epochs=5, lm_drop_mult=0.5),
+    cpu=dict(embedding_size=100, hidden_size=256, n_layers=2, pretrain='corpus', pretrain_tokens=600_000, pretrain_epochs=1,
+             pretrain_lr=0.01, pretrain_max_vocab=6_000, lm_drop_mult=0.1, clas_drop_mult=0.3, lm_epochs=2, clas_epochs=15),
     tiny=dict(embedding_size=16, hidden_size=24, n_layers=2, pretrain='corpus', pretrain_tokens=20_000,
               pretrain_max_vocab=2_000, lm_epochs=1, clas_epochs=3, bs=32, bptt=20, max_len=200),
 )
@@ -127,7 +130,7 @@ def preset(name:str, # 'paper', 'cpu' or 'tiny'
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig(**{**PRESETS[name], **changes})
 
-# %% ../nbs/09_pipeline.ipynb #2d5d6161
+# %% ../nbs/09_pipeline.ipynb #76ee2ce1
 def pretokenized_tokens(
     text:str, # one document whose tokens are separated by whitespace (WikiText, TREC)
 ) -> list: # tokens with fastai's xxbos, xxmaj and xxup markers, lower-cased
@@ -140,7 +143,7 @@ def pretokenized_tokens(
         else: tokens.append(word.lower())
     return tokens
 
-# %% ../nbs/09_pipeline.ipynb #57c3a43e
+# %% ../nbs/09_pipeline.ipynb #ead6cc2c
 def tokenize(
     texts:list, # raw documents
     pretokenized:bool=False, # True: whitespace-separated tokens already (`pretokenized_tokens`)
@@ -150,21 +153,16 @@ def tokenize(
     for i, text in enumerate(texts):
         if not isinstance(text, str): raise TypeError(f"document {i} is a {type(text).__name__}, expected str")
     if pretokenized: return [pretokenized_tokens(t) for t in texts]
-    try: from ulmfit_nbdev.tokenizer import tokenize_texts
-    except ImportError:
-        from fastai.text.core import tokenize1, WordTokenizer
-        tok = WordTokenizer()
-        return [list(tokenize1(t, tok)) for t in texts]
     return [list(t) for t in tokenize_texts(texts, n_workers=0 if len(texts) < 2000 else None)]
 
-# %% ../nbs/09_pipeline.ipynb #87533419
+# %% ../nbs/09_pipeline.ipynb #809c9d9b
 def build_vocab(
     token_docs:list, # token lists
     max_vocab:int=60_000, # most frequent tokens kept
     min_freq:int=2, # rarer tokens dropped
 ) -> list: # itos: index -> token
-    "fastai's vocabulary (`make_vocab`) of `token_docs`."
-    return make_vocab(collections.Counter(t for doc in token_docs for t in doc), min_freq=min_freq, max_vocab=max_vocab)
+    "fastai's vocabulary rule (the project's `make_itos`) applied to `token_docs`."
+    return make_itos(collections.Counter(t for doc in token_docs for t in doc), min_freq=min_freq, max_vocab=max_vocab)
 
 def numericalize(
     token_docs:list, # token lists
@@ -174,7 +172,16 @@ def numericalize(
     stoi = {t: i for i, t in enumerate(itos)}
     return [torch.tensor([stoi.get(t, 0) for t in doc], dtype=torch.long) for doc in token_docs]
 
-# %% ../nbs/09_pipeline.ipynb #bffee515
+def merge_vocab(
+    itos:list, # the target vocabulary
+    other:list, # a vocabulary to add (the pretrained model's)
+) -> list: # `itos`, then the tokens of `other` it lacks, padded with xxfake to a multiple of 8
+    "The union of two vocabularies, `itos` first so its ids do not change."
+    known = set(itos)
+    merged = [t for t in itos if t != 'xxfake'] + [t for t in other if t not in known and t != 'xxfake']
+    return merged + ['xxfake'] * (-len(merged) % 8)
+
+# %% ../nbs/09_pipeline.ipynb #3ed3f1e8
 class PeakScheduler(ParamScheduler):
     "Schedule every parameter group's rate as `shape(pct) * its peak`, with the peaks read when fitting starts."
     def __init__(self, shape): self.shape = shape; super().__init__({})
@@ -201,7 +208,7 @@ def schedule_callback(
     if name == 'constant': return PeakScheduler(lambda pct: 1.)
     raise ValueError(f"unknown schedule {name!r}; expected one of {list(SCHEDULES)}")
 
-# %% ../nbs/09_pipeline.ipynb #8961cb84
+# %% ../nbs/09_pipeline.ipynb #6603aed4
 def atomic_save(obj, path):
     "`torch.save` `obj` to `path` through a temporary file and `os.replace`: readers see the old file or the new, never half."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +224,7 @@ def atomic_write_text(text:str, path):
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     tmp.write_text(text); os.replace(tmp, path)
 
-# %% ../nbs/09_pipeline.ipynb #bb90d57c
+# %% ../nbs/09_pipeline.ipynb #139fb684
 class MetricsLog(Callback):
     "Append one record per epoch (stage, epoch, losses, accuracy, error, perplexity, seconds) to `records` and `path`."
     order = 90 # after the Recorder has computed the epoch's metrics
@@ -274,7 +281,7 @@ class StartAt(Callback):
             from fastai.callback.core import CancelEpochException
             raise CancelEpochException
 
-# %% ../nbs/09_pipeline.ipynb #29cf4066
+# %% ../nbs/09_pipeline.ipynb #3655abb2
 def fit_resumable(
     learn:Learner, # the Learner of this stage
     n_epoch:int, # epochs of this fit
@@ -305,7 +312,7 @@ def fit_resumable(
     learn.fit(n_epoch, lr=[h['lr'] for h in learn.opt.hypers], cbs=callbacks + list(cbs or []))
     return learn
 
-# %% ../nbs/09_pipeline.ipynb #5cf1f7af
+# %% ../nbs/09_pipeline.ipynb #78a9bcc6
 def _adam(config): return partial(Adam, mom=config.betas[0], sqr_mom=config.betas[1])
 
 def _directional(docs:list, backwards:bool) -> list: return [d.flip(0) for d in docs] if backwards else list(docs)
@@ -340,7 +347,7 @@ def classifier_learner(
     return Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=_adam(config), wd=config.weight_decay,
                    splitter=classifier_layer_groups, cbs=rnn_cbs(), metrics=accuracy)
 
-# %% ../nbs/09_pipeline.ipynb #1405d3e6
+# %% ../nbs/09_pipeline.ipynb #b79752a7
 PRETRAIN_FIELDS = ('embedding_size', 'hidden_size', 'n_layers', 'dropout', 'lm_drop_mult', 'bs', 'bptt', 'pretrain_tokens',
                    'pretrain_epochs', 'pretrain_lr', 'pretrain_max_vocab', 'pretrain_min_freq', 'betas', 'weight_decay',
                    'alpha', 'beta', 'backwards')
@@ -385,7 +392,7 @@ def pretrain_lm(
         if path.with_suffix('.ckpt').exists(): path.with_suffix('.ckpt').unlink()
     return dict(result, cached=False)
 
-# %% ../nbs/09_pipeline.ipynb #ca72d3a9
+# %% ../nbs/09_pipeline.ipynb #7b37a005
 def group_lrs(lr:float, n_groups:int, discriminative:bool, lr_decay:float=LR_DECAY) -> np.ndarray:
     "One peak rate per layer group: eq. 2's `discriminative_lrs`, or `lr` for all ('Full')."
     return discriminative_lrs(lr, n_groups, lr_decay) if discriminative else np.full(n_groups, float(lr))
@@ -412,31 +419,33 @@ def finetune_lm(
                       log_path=None if out_dir is None else Path(out_dir)/'metrics.jsonl', cbs=cbs)
     return learn
 
-# %% ../nbs/09_pipeline.ipynb #6e3049d6
+# %% ../nbs/09_pipeline.ipynb #e3e0f8f2
 def unfreezing_plan(
     strategy:str, # 'gradual', 'all', 'last' or 'chain-thaw'
     n_groups:int, # layer groups, embedding first, head last
-    n_epochs:int, # epochs in all
+    n_epochs:int, # epochs in all (at least one more than the strategy's fixed steps)
 ) -> list: # [(trainable group indices, epochs), ...]
-    "The steps of an unfreezing strategy: which layer groups train, for how many epochs."
-    everything = list(range(n_groups))
-    if strategy == 'all': return [(everything, n_epochs)]
-    if strategy == 'last': return [([n_groups - 1], n_epochs)]
-    if strategy == 'gradual':
-        steps = [(list(range(n_groups - k, n_groups)), 1) for k in range(1, n_groups)]
+    "The steps of an unfreezing strategy: the project's per-epoch schedules, runs of equal epochs merged."
+    if strategy == 'gradual': per_epoch = gradual_unfreezing_schedule(n_groups, max(n_epochs, n_groups))
+    elif strategy == 'all': per_epoch = all_at_once_schedule(n_groups, n_epochs)
+    elif strategy == 'last': per_epoch = last_layer_schedule(n_groups, n_epochs)
     elif strategy == 'chain-thaw':
-        steps = [([n_groups - 1], 1)] + [([g], 1) for g in range(n_groups - 1)]
+        per_epoch = chain_thaw_schedule(n_groups)
+        per_epoch += [per_epoch[-1]] * max(0, n_epochs - len(per_epoch))
     else: raise ValueError(f"unknown unfreezing strategy {strategy!r}; expected one of {list(UNFREEZING)}")
-    return steps + [(everything, max(1, n_epochs - len(steps)))]
+    steps = []
+    for groups in per_epoch:
+        if steps and list(groups) == steps[-1][0]: steps[-1] = (steps[-1][0], steps[-1][1] + 1)
+        else: steps.append((list(groups), 1))
+    return steps
 
-# %% ../nbs/09_pipeline.ipynb #3ae78bfb
+# %% ../nbs/09_pipeline.ipynb #4549be29
 def set_trainable(
     learn:Learner, # Learner whose optimizer has one parameter list per layer group
     groups:list, # indices of the groups that train
 ):
-    "Freeze every layer group but `groups` (gradients off, so the optimizer leaves them alone)."
-    for index, params in enumerate(learn.opt.param_lists):
-        for p in params: p.requires_grad_(index in groups)
+    "Freeze every layer group but `groups` with the project's `freeze_groups` (frozen parameters lose gradients and Adam state)."
+    freeze_groups(learn.opt.param_lists, groups, optimizer_state=learn.opt.state)
 
 def train_classifier(
     train_ids:list, train_labels, # training documents (id tensors) and class indices
@@ -469,7 +478,7 @@ def train_classifier(
     set_trainable(learn, list(range(n_groups)))
     return learn
 
-# %% ../nbs/09_pipeline.ipynb #131cb1bb
+# %% ../nbs/09_pipeline.ipynb #5216bda1
 def check_labelled(df, name:str='train', text_col:str='text', label_col:str='label'):
     "Raise a clear `ValueError` unless `df` has non-empty text and label columns."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name}: expected a pandas DataFrame, found {type(df).__name__}")
@@ -489,7 +498,7 @@ def label_classes(train_df, test_df=None, label_col:str='label') -> list:
         if unseen: raise ValueError(f"test: label(s) {unseen} never appear in training; training classes are {classes}")
     return classes
 
-# %% ../nbs/09_pipeline.ipynb #c58b522c
+# %% ../nbs/09_pipeline.ipynb #87bf2870
 def get_pretrained(
     config:ULMFiTConfig, # `pretrain` says where the general-domain model comes from
     corpus:dict|None=None, # general-domain corpus for `pretrain='corpus'` (default: WikiText-2 via `load_wikitext`)
@@ -511,7 +520,7 @@ def get_pretrained(
     if corpus is None: corpus = load_wikitext()
     return pretrain_lm(corpus, config, cache_dir, records=records)
 
-# %% ../nbs/09_pipeline.ipynb #d26f04c0
+# %% ../nbs/09_pipeline.ipynb #0db8e3d0
 def class_indices(labels, classes:list) -> torch.Tensor:
     "Class index of every label, with a clear error for a label not in `classes`."
     index = {c: i for i, c in enumerate(classes)}
@@ -534,7 +543,7 @@ def evaluate(
     restored = probs
     return dict(accuracy=accuracy_, error=1 - accuracy_, loss=loss, probabilities=restored)
 
-# %% ../nbs/09_pipeline.ipynb #58442204
+# %% ../nbs/09_pipeline.ipynb #28e38545
 def ulmfit(
     train_df:pd.DataFrame, # labelled training texts: columns `text`, `label`
     test_df:pd.DataFrame|None=None, # labelled test texts, evaluated once at the end
@@ -569,6 +578,7 @@ def ulmfit(
     train_tokens, valid_tokens = tokenize(train_df.text, pretokenized), tokenize(valid_df.text, pretokenized)
     lm_tokens = train_tokens + (tokenize(unlabeled, pretokenized) if unlabeled is not None else [])
     itos = build_vocab(lm_tokens, config.max_vocab, config.min_freq)
+    if config.keep_pretrained_vocab and isinstance(pretrained, dict): itos = merge_vocab(itos, pretrained['itos'])
     start = time.time()
     encoder_path = None if out_dir is None else out_dir/'encoder.pth'
     if encoder_path is not None and encoder_path.exists():
@@ -592,7 +602,7 @@ def ulmfit(
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])
     return result
 
-# %% ../nbs/09_pipeline.ipynb #6fc53cbd
+# %% ../nbs/09_pipeline.ipynb #ab3123fe
 def plot_metrics(
     records:list, # per-epoch records from `ulmfit(...)['records']` or metrics.jsonl
     title:str='', # figure title
@@ -613,7 +623,7 @@ def plot_metrics(
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_pipeline.ipynb #d4602775
+# %% ../nbs/09_pipeline.ipynb #940ba91b
 ABLATIONS = {
     'ULMFiT': dict(),
     # Table 4: pretraining

@@ -6,8 +6,8 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/awd_lstm.html.md"""
 
 # %% auto #0
 __all__ = ['VOCABULARY_KEYS', 'AWDLSTMConfig', 'AWDLSTMEncoder', 'LMDecoder', 'LanguageModel', 'language_model',
-           'language_model_loss', 'reverse_stream', 'lm_layer_groups', 'match_vocabulary', 'load_pretrained',
-           'load_wt103', 'count_parameters']
+           'language_model_loss', 'reverse_stream', 'lm_layer_groups', 'load_pretrained', 'load_wt103',
+           'count_parameters']
 
 # %% ../nbs/04_awd_lstm.ipynb #e3255819
 import pickle, warnings
@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
+from .tokenizer import match_embeddings
 from .dropout import (EmbeddingDropout, LockedDropout, WeightDropout, activation_regularization,
                                   temporal_activation_regularization)
 
@@ -199,30 +200,7 @@ def lm_layer_groups(
     return [list(group.parameters()) for group in groups]  # `.parameters()` lists the tied weight once
 
 # %% ../nbs/04_awd_lstm.ipynb #78acf99f
-VOCABULARY_KEYS = ('0.encoder.weight', '0.encoder_dp.emb.weight', '1.decoder.weight')
-
-def match_vocabulary(
-    state_dict:dict, # language-model weights with fastai's key names
-    old_itos:list, # vocabulary the weights were trained with (index -> token)
-    new_itos:list, # vocabulary of the model that will receive them
-) -> dict: # a new state dict whose vocabulary-sized tensors follow `new_itos`
-    "Re-index embedding, decoder weight and bias from `old_itos` to `new_itos`; unseen tokens get the mean row."
-    embedding = state_dict['0.encoder.weight']
-    if embedding.size(0) != len(old_itos):
-        raise ValueError(f"'0.encoder.weight' has {embedding.size(0)} rows but old_itos has {len(old_itos)} tokens")
-    old_index = {token: i for i, token in enumerate(old_itos)}
-    found = torch.tensor([old_index.get(token, -1) for token in new_itos])      # (new_vocab,): old row or -1
-    known = found >= 0
-    def remap(tensor):
-        new = tensor.mean(0, keepdim=True).expand(len(new_itos), *tensor.shape[1:]).clone()  # (new_vocab, ...) all mean
-        new[known] = tensor[found[known]]
-        return new
-    result = dict(state_dict)
-    new_embedding = remap(embedding)
-    for key in VOCABULARY_KEYS:
-        if key in result: result[key] = new_embedding.clone()
-    if '1.decoder.bias' in result: result['1.decoder.bias'] = remap(state_dict['1.decoder.bias'])
-    return result
+VOCABULARY_KEYS = ('0.encoder.weight', '0.encoder_dp.emb.weight', '1.decoder.weight')  # plus '1.decoder.bias'
 
 # %% ../nbs/04_awd_lstm.ipynb #021f32ce
 def _drop_stale_weight_copies(state_dict:dict) -> dict:
@@ -238,7 +216,7 @@ def _drop_stale_weight_copies(state_dict:dict) -> dict:
 def load_pretrained(
     model:nn.Module, # model to load into (e.g. from `language_model`)
     source:str|Path|dict, # a `.pth` file or a state dict with fastai's key names
-    old_itos:list|None=None, # vocabulary of the checkpoint; with `new_itos`, triggers `match_vocabulary`
+    old_itos:list|None=None, # vocabulary of the checkpoint; with `new_itos`, triggers `match_embeddings`
     new_itos:list|None=None, # vocabulary of `model`
 ) -> nn.Module: # `model`, with the weights loaded
     "Load language-model weights into `model`, remapping the vocabulary if needed; errors list every mismatched key."
@@ -249,7 +227,7 @@ def load_pretrained(
     if isinstance(state_dict.get('model'), dict): state_dict = state_dict['model']  # saved with its optimizer
     state_dict = _drop_stale_weight_copies(dict(state_dict))
     if (old_itos is None) != (new_itos is None): raise ValueError("pass both old_itos and new_itos, or neither")
-    if old_itos is not None and list(old_itos) != list(new_itos): state_dict = match_vocabulary(state_dict, old_itos, new_itos)
+    if old_itos is not None and list(old_itos) != list(new_itos): state_dict = match_embeddings(state_dict, old_itos, new_itos)
     expected = model.state_dict()
     problems = [f"missing {k}: model expects {tuple(v.shape)}" for k, v in expected.items() if k not in state_dict]
     problems += [f"unexpected {k}: {tuple(v.shape)}" for k, v in state_dict.items() if k not in expected]

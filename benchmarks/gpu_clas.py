@@ -14,20 +14,13 @@ footprint: the most allocated during its steps minus what was allocated before i
 Writes benchmarks/results/gpu_clas.json, merged under the key `<preset>-<device>-<precision>-<bs>x<doc_len>`.
 """
 import os, sys
-sys.path = [p for p in sys.path if os.path.realpath(p or '.') != os.path.dirname(os.path.realpath(__file__))]
 import argparse, dataclasses, json, statistics
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 
 
-def load_common():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('gpu_common', Path(__file__).resolve().parent / 'gpu_common.py')
-    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
-    return module
-
-C = load_common()
+import gpu_common as C  # benchmarks/gpu_common.py: this script's folder is first on sys.path
 C.block_spacy()
 from ulmfit_nbdev.awd_lstm import AWDLSTMConfig
 from ulmfit_nbdev.classifier import text_classifier

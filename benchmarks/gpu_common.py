@@ -1,7 +1,6 @@
 """Helpers shared by the GPU benchmarks (gpu_lm_loop.py, gpu_clas.py, imdb_time_to_accuracy.py): not a benchmark itself.
 
-Loaded by path (`load_common()` in each script), because this folder is kept off `sys.path` (tokenize.py would shadow
-the standard library's module).
+Imported as `import gpu_common as C`: a script run as `python benchmarks/<script>.py` has this folder first on `sys.path`.
 """
 import datetime, json, os, platform, shlex, subprocess, sys, time
 from pathlib import Path
@@ -133,10 +132,3 @@ def one_cycle_mom(pct:float, moms=(0.95, 0.85, 0.95), pct_start:float=0.25) -> f
     if pct < pct_start: return cos(moms[0], moms[1], pct / pct_start)
     return cos(moms[1], moms[2], (pct - pct_start) / (1 - pct_start))
 
-
-def load_sibling(name:str):
-    "Import benchmarks/<name>.py by path (this folder is not on sys.path)."
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(f'_bench_{name}', Path(__file__).resolve().parent / f'{name}.py')
-    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
-    return module

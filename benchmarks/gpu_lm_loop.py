@@ -25,20 +25,13 @@ the contenders run in turn that many times and the best round counts.
 Writes benchmarks/results/gpu_lm_loop.json, merged under the key `<preset>-<device>-<precision>`.
 """
 import os, sys
-sys.path = [p for p in sys.path if os.path.realpath(p or '.') != os.path.dirname(os.path.realpath(__file__))]
 import argparse, dataclasses, gc, json, math
 from pathlib import Path
 import numpy as np
 import torch
 
 
-def load_common():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('gpu_common', Path(__file__).resolve().parent / 'gpu_common.py')
-    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
-    return module
-
-C = load_common()
+import gpu_common as C  # benchmarks/gpu_common.py: this script's folder is first on sys.path
 C.block_spacy()
 from ulmfit_nbdev.awd_lstm import AWDLSTMConfig, language_model, language_model_loss
 from ulmfit_nbdev.batching import LMLoader
@@ -134,7 +127,8 @@ def run_ours_lean(docs, valid_docs, vocab_size, config, bs, bptt, device, precis
 
 
 def run_bare_lean(docs, valid_docs, vocab_size, config, bs, bptt, device, precision, warmup, n):
-    bare = C.load_sibling('model_step').BareLSTMStack(vocab_size, config)
+    from model_step import BareLSTMStack  # benchmarks/model_step.py
+    bare = BareLSTMStack(vocab_size, config)
     loader = LMLoader(docs, bs=bs, bptt=bptt, shuffle=True, seed=0, device=device)
     return lean_fit(bare, loader, device, precision, warmup, n, alpha=0., beta=0.)
 

@@ -30,7 +30,6 @@ Writes benchmarks/results/imdb_time_to_accuracy.json (merged under `<preset>-<de
 keeps the test-set probabilities, so that a forward and a backward run (`--backwards`) can be averaged (§3.3).
 """
 import os, sys
-sys.path = [p for p in sys.path if os.path.realpath(p or '.') != os.path.dirname(os.path.realpath(__file__))]
 import argparse, dataclasses, json, math, time
 from pathlib import Path
 import numpy as np
@@ -40,13 +39,7 @@ import torch.nn.functional as F
 IMPORT_START = time.time()
 
 
-def load_common():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('gpu_common', Path(__file__).resolve().parent / 'gpu_common.py')
-    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
-    return module
-
-C = load_common()
+import gpu_common as C  # benchmarks/gpu_common.py: this script's folder is first on sys.path
 C.block_spacy()
 from ulmfit_nbdev.awd_lstm import AWDLSTMConfig, language_model, language_model_loss
 from ulmfit_nbdev.batching import LMLoader, ClassifierLoader

@@ -15,8 +15,6 @@ processes) gives `tokens_per_s` and the ratios, the median round is reported bes
 Results are merged into benchmarks/results/model_step.json under the key `<preset>-<device>-<precision>-<bs>x<bptt>`.
 """
 import os, sys
-# This folder holds scripts, not modules: keep a script here named like a standard module (tokenize.py) from shadowing it.
-sys.path = [p for p in sys.path if os.path.realpath(p or '.') != os.path.dirname(os.path.realpath(__file__))]
 import argparse, dataclasses, datetime, json, platform, statistics, time
 from pathlib import Path
 import torch

@@ -22,7 +22,6 @@ min_freq 3, max_vocab 60,000, special tokens first, padded to a multiple of 8) o
 The full run takes about two minutes on 2 cores (`tokenize_corpus`; a cached corpus: seconds) and writes 36 MiB.
 """
 import os, sys
-sys.path = [p for p in sys.path if os.path.realpath(p or '.') != os.path.dirname(os.path.realpath(__file__))]
 import argparse, datetime, json, time
 from collections import Counter
 from pathlib import Path

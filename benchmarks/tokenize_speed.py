@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Tokenizer benchmark: ulmfit_nbdev's `tokenize_texts` against fastai's `parallel_tokenize`, side by side.
 
-    FASTAI_HOME=... python benchmarks/tokenize.py [--n-docs 2000] [--workers 2] [--repeats 3] [--full]
+    FASTAI_HOME=... python benchmarks/tokenize_speed.py [--n-docs 2000] [--workers 2] [--repeats 3] [--full]
 
 Both tokenize the same N IMDb training reviews (a fixed random choice, seed 0) with default rules and the same
 number of worker processes, each from a cold start (fresh worker processes, empty caches), alternating, `--repeats`
@@ -10,8 +10,6 @@ times. The output must be identical token for token (asserted) before any speed 
 against fastai's `parallel_tokenize` in blocks. Writes benchmarks/results/tokenize.json.
 """
 import os, sys
-# this file is named like the standard library's `tokenize`: keep its folder off the import path
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != os.path.dirname(os.path.abspath(__file__))]
 import argparse, datetime, json, platform, resource, shlex, tempfile, time
 from pathlib import Path
 

@@ -556,7 +556,7 @@ def ulmfit(
     pretokenized:bool=False, # texts are whitespace-tokenized already (TREC, WikiText)
     pretrained=False, # a `get_pretrained` result to reuse (False: compute it here)
     cbs:list|None=None, # extra callbacks for every fit of stages 2 and 3
-) -> dict: # learner, itos, classes, config, records, accuracy, seconds per stage...
+) -> dict: # learner, language_model (stage 2's, if it ran here), itos, classes, config, records, accuracy, seconds...
     "Run the three ULMFiT stages: pretraining (or reuse), LM fine-tuning, classifier fine-tuning; evaluate on `test_df`."
     config = config or ULMFiTConfig()
     check_labelled(train_df)
@@ -580,6 +580,7 @@ def ulmfit(
     itos = build_vocab(lm_tokens, config.max_vocab, config.min_freq)
     if config.keep_pretrained_vocab and isinstance(pretrained, dict): itos = merge_vocab(itos, pretrained['itos'])
     start = time.time()
+    language_model_ = None
     encoder_path = None if out_dir is None else out_dir/'encoder.pth'
     if encoder_path is not None and encoder_path.exists():
         saved = torch.load(encoder_path, map_location='cpu', weights_only=True)
@@ -587,7 +588,7 @@ def ulmfit(
         encoder = saved['encoder']
     else:
         lm = finetune_lm(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records, cbs)
-        encoder = lm.model[0].state_dict()
+        encoder, language_model_ = lm.model[0].state_dict(), lm.model
         if encoder_path is not None: atomic_save(dict(encoder=encoder, itos=list(itos)), encoder_path)
     seconds['lm_finetune'] = time.time() - start
     start = time.time()
@@ -595,7 +596,7 @@ def ulmfit(
     learn = train_classifier(train_ids, class_indices(train_df.label, classes), valid_ids, class_indices(valid_df.label, classes),
                              itos, len(classes), config, encoder, out_dir, records, cbs)
     seconds['classifier'] = time.time() - start
-    result = dict(learner=learn, itos=list(itos), classes=classes, config=config, records=records, seconds=seconds,
+    result = dict(learner=learn, language_model=language_model_, itos=list(itos), classes=classes, config=config, records=records, seconds=seconds,
                   valid_accuracy=evaluate(learn, valid_ids, class_indices(valid_df.label, classes), config)['accuracy'])
     if test_df is not None:
         test = evaluate(learn, numericalize(tokenize(test_df.text, pretokenized), itos), class_indices(test_df.label, classes), config)

@@ -30,7 +30,7 @@ from fastai.callback.schedule import ParamScheduler, SchedCos, SchedLin, combine
 from fastai.callback.rnn import rnn_cbs
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy, Perplexity
-from fastai.torch_core import set_seed
+from fastai.torch_core import set_seed, default_device
 from fastprogress.fastprogress import master_bar, progress_bar
 from .awd_lstm import AWDLSTMConfig, language_model, lm_layer_groups, load_pretrained, load_wt103
 from .classifier import text_classifier, classifier_layer_groups, load_encoder
@@ -325,7 +325,7 @@ def lm_learner(
 ) -> Learner:
     "A fastai `Learner` of an AWD-LSTM language model over the project's `LMLoader`s."
     dls = lm_dataloaders(_directional(train_ids, config.backwards), _directional(valid_ids, config.backwards),
-                         bs=config.bs, bptt=config.bptt, seed=config.seed, vocab_size=len(itos))
+                         bs=config.bs, bptt=config.bptt, seed=config.seed, vocab_size=len(itos), device=default_device())
     model = language_model(len(itos), config.model_config('lm'))
     return Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=_adam(config), wd=config.weight_decay,
                    splitter=lm_layer_groups, cbs=rnn_cbs(config.alpha, config.beta), metrics=[accuracy, Perplexity()])
@@ -341,7 +341,7 @@ def classifier_learner(
     bs = min(config.bs, len(train_ids))
     dls = clas_dataloaders(_directional(train_ids, config.backwards), torch.as_tensor(train_labels),
                            _directional(valid_ids, config.backwards), torch.as_tensor(valid_labels),
-                           bs=bs, seed=config.seed, seq_len=config.bptt, vocab_size=len(itos))
+                           bs=bs, seed=config.seed, seq_len=config.bptt, vocab_size=len(itos), device=default_device())
     model = text_classifier(len(itos), n_classes, config.model_config('classifier'), seq_len=config.bptt,
                             max_len=config.max_len, lin_ftrs=[config.head_size])
     return Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=_adam(config), wd=config.weight_decay,
@@ -536,7 +536,8 @@ def evaluate(
     config:ULMFiTConfig, # batch size, BPTT, direction
 ) -> dict: # {'accuracy', 'error', 'loss', 'probabilities'}
     "Accuracy, error and loss of the classifier on `ids`, and its class probabilities (in input order)."
-    dl = ClassifierLoader(_directional(ids, config.backwards), torch.as_tensor(labels), bs=config.bs, seq_len=config.bptt)
+    dl = ClassifierLoader(_directional(ids, config.backwards), torch.as_tensor(labels), bs=config.bs, seq_len=config.bptt,
+                          device=learn.dls.device)
     probs, targets = learn.get_preds(dl=dl)           # softmax outputs, put back in input order by fastai (`reorder`)
     accuracy_ = float((probs.argmax(-1) == targets).float().mean())
     loss = float(nn.functional.nll_loss(probs.clamp_min(1e-12).log(), targets))

@@ -6,7 +6,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pipeline.html.md"""
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'UNFREEZING', 'PRESETS', 'PRETRAIN_FIELDS', 'ABLATIONS', 'ULMFiTConfig', 'preset', 'pretokenized_tokens',
-           'tokenize', 'build_vocab', 'numericalize', 'merge_vocab', 'PeakScheduler', 'ShortSTLR', 'schedule_callback',
+           'tokenize', 'build_vocab', 'numericalize', 'merge_vocab', 'PeakScheduler', 'schedule_callback',
            'atomic_save', 'atomic_write_text', 'MetricsLog', 'plain', 'optimizer_state', 'load_optimizer_state',
            'Checkpoint', 'StartAt', 'fit_resumable', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_key',
            'pretrain_lm', 'group_lrs', 'finetune_lm', 'unfreezing_plan', 'set_trainable', 'train_classifier',
@@ -103,9 +103,7 @@ class ULMFiTConfig:
         "The AWD-LSTM sizes and dropouts of `stage` ('lm' or 'classifier')."
         sizes = dict(embedding_size=self.embedding_size, hidden_size=self.hidden_size, n_layers=self.n_layers)
         config = AWDLSTMConfig.lm(self.lm_drop_mult, **sizes) if stage == 'lm' else AWDLSTMConfig.classifier(self.clas_drop_mult, **sizes)
-        if self.dropout: return config
-        # no dropout at all; WeightDropout(p=0) hands its Parameter itself to the LSTM, so keep a vanishing p instead
-        return replace(config.scaled(0.), weight_p=1e-12)
+        return config if self.dropout else config.scaled(0.)  # the "vanilla LM" ablation: the same LSTM, no dropout
 
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
@@ -190,19 +188,13 @@ class PeakScheduler(ParamScheduler):
         self.scheds = {'lr': lambda pct: peaks * self.shape(pct)}
         super().before_fit()
 
-class ShortSTLR(STLRCallback):
-    "`STLRCallback` that still warms up for one step when `total_steps * cut_frac < 1` (a short unfreezing step)."
-    def before_fit(self):
-        self.cut_frac = max(self.cut_frac, 1 / max(1, self.n_epoch * len(self.dls.train)))
-        super().before_fit()
-
 def schedule_callback(
     name:str, # 'stlr', 'one-cycle', 'cosine' or 'constant'
     cut_frac:float=0.1, # STLR warm-up share
     ratio:float=32, # STLR lowest/peak ratio
 ) -> Callback:
     "The callback that runs the learning-rate schedule `name` over one `fit`."
-    if name == 'stlr': return ShortSTLR(None, cut_frac, ratio)
+    if name == 'stlr': return STLRCallback(None, cut_frac, ratio)  # warms up for at least one step, however short the fit
     if name == 'one-cycle': return PeakScheduler(combined_cos(0.25, 1/25, 1., 1/25e4))
     if name == 'cosine': return PeakScheduler(SchedCos(1., 0.))
     if name == 'constant': return PeakScheduler(lambda pct: 1.)

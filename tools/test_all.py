@@ -63,7 +63,7 @@ def check_docs():
     record('docs/ is up to date with the notebooks', rc == 0, t0, out)
     if not browser.exists(): return
     t0 = time.time()
-    rc, out = sh([sys.executable, str(browser)])
+    rc, out = sh([sys.executable, str(browser), '--require-stlr'])
     print(out.strip()[-3000:], flush=True)
     m = re.search(r'^(\d+) passed, (\d+) failed', out, re.M)
     n_ok, n_bad = (int(m[1]), int(m[2])) if m else (0, 1)

@@ -5,8 +5,9 @@
 
 1. nbdev hygiene: `nbdev-export` and `nbdev-clean` leave no diff (modules agree with notebooks, notebooks are clean);
 2. every notebook through `nbdev-test` (two workers; `#| slow`/`#| cuda` cells skipped unless `--flags` names them);
-3. the committed `docs/` and `README.md` are what the notebooks build today, and the site passes the browser test;
-4. with `--fresh-install`, `pip install .` into a brand-new virtual environment gives an importable package and command.
+3. every benchmark script's tiny CPU mode runs (no speed is asserted: speed goals are benchmarks, not tests);
+4. the committed `docs/` and `README.md` are what the notebooks build today, and the site passes the browser test;
+5. with `--fresh-install`, `pip install .` into a brand-new virtual environment gives an importable package and command.
 Needs `FASTAI_HOME` laid out by `../shared/seed-fastai-cache` (or network access). Ends with `N passed, M failed`.
 """
 import argparse, os, re, subprocess, sys, tempfile, time
@@ -82,6 +83,24 @@ def check_pytest():
     print(out.strip().splitlines()[-1] if out.strip() else '', f'(pytest, {time.time()-t0:.0f}s)', flush=True)
     if rc: print(out[-4000:], flush=True)
 
+def check_benchmarks():
+    "Every benchmark script's tiny CPU mode runs end to end (figures to a temporary folder; speed is not asserted)."
+    with tempfile.TemporaryDirectory() as d:
+        py, b = sys.executable, ROOT/'benchmarks'
+        runs = {
+            'tokenize_speed.py': [py, b/'tokenize_speed.py', '--n-docs', '200', '--repeats', '1', '--out', f'{d}/tokenize.json'],
+            'batching.py': [py, b/'batching.py', '--n-tokens', '200000', '--epochs', '1', '--fastai-batches', '20', '--out', f'{d}/batching.json'],
+            'model_step.py': [py, b/'model_step.py', '--steps', '2', '--rounds', '2', '--out', f'{d}/model_step.json'],
+            'gpu_lm_loop.py': [py, b/'gpu_lm_loop.py', '--out', f'{d}/gpu_lm_loop.json'],
+            'gpu_clas.py': [py, b/'gpu_clas.py', '--out', f'{d}/gpu_clas.json'],
+            'pretok_imdb.py --sample': [py, b/'pretok_imdb.py', '--sample', '--workers', '1', '--out', f'{d}/sample.npz', '--cache-dir', f'{d}/tokens'],
+            'imdb_time_to_accuracy.py (tiny)': [py, b/'imdb_time_to_accuracy.py', '--npz', f'{d}/sample.npz', '--preset', 'tiny', '--max-docs', '200', '--out', f'{d}/tta.json'],
+        }
+        for name, cmd in runs.items():
+            t0 = time.time()
+            rc, out = sh([str(c) for c in cmd])
+            record(f'benchmark {name} runs (tiny, CPU)', rc == 0, t0, out)
+
 def check_fresh_install():
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
@@ -102,12 +121,14 @@ def main():
     ap.add_argument('--flags', default='', help='test flags to run too, e.g. "slow"')
     ap.add_argument('--fresh-install', action='store_true', help='also check `pip install .` in a new venv')
     ap.add_argument('--skip-docs', action='store_true', help='skip the docs checks')
+    ap.add_argument('--skip-benchmarks', action='store_true', help="skip the benchmarks' tiny CPU runs")
     a = ap.parse_args()
     if not os.environ.get('FASTAI_HOME'): print('note: FASTAI_HOME is not set; datasets come from ~/.fastai or the network')
     check_hygiene()
     check_readme()
     check_notebooks(a.flags)
     check_pytest()
+    if not a.skip_benchmarks: check_benchmarks()
     if not a.skip_docs and (ROOT/'tools'/'build_docs.py').exists(): check_docs()
     if a.fresh_install: check_fresh_install()
     bad = [n for n, ok, _ in results if not ok]

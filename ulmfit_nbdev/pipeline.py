@@ -13,8 +13,8 @@ __all__ = ['SCHEDULES', 'UNFREEZING', 'PRESETS', 'PRETRAIN_FIELDS', 'ABLATIONS',
            'check_labelled', 'label_classes', 'get_pretrained', 'class_indices', 'evaluate', 'ulmfit', 'plot_metrics']
 
 # %% ../nbs/09_pipeline.ipynb #5edff233
-import hashlib, json, math, os, time, warnings, collections
-from dataclasses import dataclass, asdict, replace, field, fields
+import hashlib, json, math, os, time, warnings
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ from .batching import lm_dataloaders, clas_dataloaders, ClassifierLoader
 from .stlr import STLRCallback
 from .discriminative import discriminative_lrs, ulmfit_adam, LR_DECAY, LM_FINE_TUNING_LR, CLASSIFIER_LR
 from .data import holdout_split, load_wikitext
-from .tokenizer import make_itos, tokenize_texts
+from .tokenizer import tokenize_texts, Vocab
 from .unfreezing import (gradual_unfreezing_schedule, all_at_once_schedule, last_layer_schedule,
                                      chain_thaw_schedule, freeze_groups)
 
@@ -159,16 +159,16 @@ def build_vocab(
     max_vocab:int=60_000, # most frequent tokens kept
     min_freq:int=2, # rarer tokens dropped
 ) -> list: # itos: index -> token
-    "fastai's vocabulary rule (the project's `make_itos`) applied to `token_docs`."
-    return make_itos(collections.Counter(t for doc in token_docs for t in doc), min_freq=min_freq, max_vocab=max_vocab)
+    "fastai's vocabulary rule (the project's `Vocab.build`) applied to `token_docs`."
+    return Vocab.build(token_docs, min_freq=min_freq, max_vocab=max_vocab).itos
 
 def numericalize(
     token_docs:list, # token lists
     itos:list, # vocabulary
 ) -> list: # one 1-D int64 tensor per document
-    "Token ids of every document; unknown tokens get `xxunk`'s id 0."
-    stoi = {t: i for i, t in enumerate(itos)}
-    return [torch.tensor([stoi.get(t, 0) for t in doc], dtype=torch.long) for doc in token_docs]
+    "Token ids of every document (the project's `Vocab.numericalize`); unknown tokens get `xxunk`'s id 0."
+    vocab = Vocab(itos)
+    return [torch.from_numpy(vocab.numericalize(doc)) for doc in token_docs]
 
 def merge_vocab(
     itos:list, # the target vocabulary

@@ -2,8 +2,8 @@
 """Tokenize and numericalize IMDb once, into a compact .npz to carry to the GPU machine (which has no spaCy).
 
 Reads train/test/unsup with `ulmfit_nbdev.data.load_imdb` (or, with `--sample`, fastai's 1,000-review IMDB_SAMPLE:
-train = not is_valid, test = is_valid, no unsup; for CI), tokenizes with `ulmfit_nbdev.tokenizer` (identical to
-fastai's tokenizer), by default through its cached `tokenize_corpus` (`--tokenizer lists`: `tokenize_texts`;
+train = not is_valid, test = is_valid, no unsup; for CI), tokenizes with `ulmfit_nbdev.fast_tokenizer` (identical to
+fastai's tokenizer), by default through the cached `ulmfit_nbdev.corpus.tokenize_corpus` (`--tokenizer lists`: `tokenize_texts`;
 `--tokenizer fastai`: fastai's `parallel_tokenize`), builds fastai's vocabulary rule (`Vocab.from_counter` / `make_vocab`:
 min_freq 3, max_vocab 60,000, special tokens first, padded to a multiple of 8) on the language-model texts
 (train + unsup) and saves:
@@ -21,7 +21,7 @@ min_freq 3, max_vocab 60,000, special tokens first, padded to a multiple of 8) o
 
 The full run takes about two minutes on 2 cores (`tokenize_corpus`; a cached corpus: seconds) and writes 36 MiB.
 """
-import os, sys
+import sys
 import argparse, datetime, json, time
 from collections import Counter
 from pathlib import Path
@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tokenize_with_corpus(splits:dict, workers:int, cache_dir:Path, min_freq:int, max_vocab:int):
-    "Ids of every split with `ulmfit_nbdev.tokenizer.tokenize_corpus` (cached) and `Vocab` built on train + unsup."
-    from ulmfit_nbdev.tokenizer import tokenize_corpus, Vocab
+    "Ids of every split with `ulmfit_nbdev.corpus.tokenize_corpus` (cached) and `Vocab` built on train + unsup."
+    from ulmfit_nbdev.corpus import tokenize_corpus
+    from ulmfit_nbdev.tokenizer import Vocab
     from collections import Counter
     names = [s for s in ('train', 'unsup', 'test') if s in splits]        # LM texts first: first-seen order = fastai's
     texts = [t for s in names for t in splits[s][0]]
@@ -49,15 +50,15 @@ def tokenize_with_corpus(splits:dict, workers:int, cache_dir:Path, min_freq:int,
     for k, s in enumerate(names):
         doc_offsets = offsets[n_docs[k]:n_docs[k + 1] + 1]
         out[s] = (ids[doc_offsets[0]:doc_offsets[-1]], doc_offsets - doc_offsets[0])
-    return vocab.itos, out, 'ulmfit_nbdev.tokenizer.tokenize_corpus + Vocab.from_counter'
+    return vocab.itos, out, 'ulmfit_nbdev.corpus.tokenize_corpus + Vocab.from_counter'
 
 
 def tokenize_with_lists(splits:dict, workers:int, tokenizer:str, min_freq:int, max_vocab:int):
-    "Ids of every split from token lists: `ulmfit_nbdev.tokenizer.tokenize_texts` or fastai's `parallel_tokenize`; fastai's `make_vocab`."
+    "Ids of every split from token lists: `ulmfit_nbdev.fast_tokenizer.tokenize_texts` or fastai's `parallel_tokenize`; fastai's `make_vocab`."
     from fastai.text.data import make_vocab
     if tokenizer == 'lists':
-        from ulmfit_nbdev.tokenizer import tokenize_texts
-        tokenize, name = (lambda texts: tokenize_texts(texts, n_workers=workers)), 'ulmfit_nbdev.tokenizer.tokenize_texts'
+        from ulmfit_nbdev.fast_tokenizer import tokenize_texts
+        tokenize, name = (lambda texts: tokenize_texts(texts, n_workers=workers)), 'ulmfit_nbdev.fast_tokenizer.tokenize_texts'
     else:
         from fastai.text.all import parallel_tokenize, WordTokenizer, defaults
         def tokenize(texts):
@@ -70,7 +71,8 @@ def tokenize_with_lists(splits:dict, workers:int, tokenizer:str, min_freq:int, m
     counts = Counter(t for s in ('train', 'unsup') if s in tokens for doc in tokens[s] for t in doc)
     itos = make_vocab(counts, min_freq=min_freq, max_vocab=max_vocab)
     if len(itos) > np.iinfo(np.uint16).max + 1: sys.exit(f'vocabulary of {len(itos)} tokens does not fit uint16 ids')
-    index = {token: i for i, token in enumerate(itos) if token != 'xxfake'}
+    from ulmfit_nbdev.tokenizer import Vocab
+    index = Vocab(itos).stoi  # fastai's Numericalize: `xxfake` gets no id
     out = {}
     for s, docs in tokens.items():
         lengths = np.array([len(d) for d in docs], dtype=np.int64)

@@ -1,12 +1,12 @@
 #!/usr/bin/env python
-"""Tokenizer benchmark: ulmfit_nbdev's `tokenize_texts` against fastai's `parallel_tokenize`, side by side.
+"""Tokenizer benchmark: `ulmfit_nbdev.fast_tokenizer.tokenize_texts` against fastai's `parallel_tokenize`, side by side.
 
     FASTAI_HOME=... python benchmarks/tokenize_speed.py [--n-docs 2000] [--workers 2] [--repeats 3] [--full]
 
 Both tokenize the same N IMDb training reviews (a fixed random choice, seed 0) with default rules and the same
 number of worker processes, each from a cold start (fresh worker processes, empty caches), alternating, `--repeats`
 times. The output must be identical token for token (asserted) before any speed is reported. With `--full`, all
-100,000 IMDb reviews (train, test, unsup) are also tokenized by `tokenize_corpus` (streamed, cached) and checked
+100,000 IMDb reviews (train, test, unsup) are also tokenized by `ulmfit_nbdev.corpus.tokenize_corpus` (streamed, cached) and checked
 against fastai's `parallel_tokenize` in blocks. Writes benchmarks/results/tokenize.json.
 """
 import os, sys
@@ -56,8 +56,8 @@ def main():
     args = parser.parse_args()
 
     from ulmfit_nbdev.data import load_imdb
-    import ulmfit_nbdev.tokenizer as ours
-    from ulmfit_nbdev.tokenizer import tokenize_texts, spacy_tokenizer
+    from ulmfit_nbdev.tokenizer import spacy_tokenizer
+    from ulmfit_nbdev.fast_tokenizer import tokenize_texts, shared_tokenizer
     from fastai.text.all import WordTokenizer
     import spacy, fastai
     fastai_spacy = WordTokenizer()  # both build their spaCy pipeline once, outside the timings
@@ -71,7 +71,7 @@ def main():
     ours_s, fastai_s, ours_cpu, fastai_cpu, identical = [], [], [], [], True
     for repeat in range(args.repeats):
         ref, wall, cpu = timed(fastai_tokenize, texts, args.workers, fastai_spacy); fastai_s.append(wall); fastai_cpu.append(cpu)
-        ours._tokenizer = None  # cold start: no run cache inherited by the workers
+        shared_tokenizer.cache_clear()  # cold start: no run cache inherited by the workers
         mine, wall, cpu = timed(tokenize_texts, texts, args.workers); ours_s.append(wall); ours_cpu.append(cpu)
         same = [list(t) for t in mine] == ref
         identical &= same
@@ -96,7 +96,7 @@ def main():
     )
 
     if args.full:
-        from ulmfit_nbdev.tokenizer import tokenize_corpus
+        from ulmfit_nbdev.corpus import tokenize_corpus
         splits = load_imdb()
         all_texts = [t for split in ('train', 'test', 'unsup') for t in splits[split].text.tolist()]
         with tempfile.TemporaryDirectory() as cache_dir:

@@ -6,17 +6,17 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/awd_lstm.html.md"""
 
 # %% auto #0
 __all__ = ['VOCABULARY_KEYS', 'AWDLSTMConfig', 'AWDLSTMEncoder', 'LMDecoder', 'LanguageModel', 'language_model',
-           'language_model_loss', 'reverse_stream', 'lm_layer_groups', 'load_pretrained', 'load_wt103',
-           'count_parameters']
+           'language_model_loss', 'reverse_stream', 'lm_layer_groups', 'match_embeddings', 'load_pretrained',
+           'load_wt103', 'count_parameters']
 
 # %% ../nbs/04_awd_lstm.ipynb #e3255819
-import pickle, warnings
-from dataclasses import dataclass, replace, asdict, fields
+from dataclasses import dataclass, replace, fields
 from pathlib import Path
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from .tokenizer import match_embeddings
+from fastcore.basics import patch
+from .tokenizer import Vocab, safe_unpickle
 from .dropout import (EmbeddingDropout, LockedDropout, WeightDropout, activation_regularization,
                                   temporal_activation_regularization)
 
@@ -83,47 +83,52 @@ class AWDLSTMEncoder(nn.Module):
     def _output_size(self, layer):
         return self.config.embedding_size if layer == self.n_layers - 1 else self.config.hidden_size
 
-    def _check_ids(self, ids:Tensor):
-        "Clear errors for inputs the embedding would reject obscurely (the id range only on CPU: it needs a GPU sync)."
-        if ids.dim() != 2: raise ValueError(f"expected token ids of shape (batch, time), got shape {tuple(ids.shape)}")
-        if ids.is_floating_point() or ids.is_complex(): raise TypeError(f"expected integer token ids, got {ids.dtype}")
-        vocab_size = self.encoder.num_embeddings
-        if ids.device.type == 'cpu' and ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):
-            raise ValueError(f"token ids must be in [0, {vocab_size}), found {ids.min().item()}..{ids.max().item()}")
-
     def reset(self):
         "Forget the hidden state: the next call starts from zeros."
         for rnn in self.rnns: rnn.reset()
         self.hidden = None
 
-    def _hidden_for(self, batch_size:int):
-        "The stored state, cut or zero-padded to `batch_size` rows, on the parameters' device and dtype."
-        weight = self.encoder.weight
-        zeros = lambda layer, rows: weight.new_zeros(1, rows, self._output_size(layer))  # (1 direction, batch, size)
-        if self.hidden is None: return [(zeros(l, batch_size), zeros(l, batch_size)) for l in range(self.n_layers)]
-        resized = []
-        for layer, state in enumerate(self.hidden):
-            state = [s.to(weight) for s in state]
-            if state[0].size(1) > batch_size: state = [s[:, :batch_size].contiguous() for s in state]
-            elif state[0].size(1) < batch_size:
-                state = [torch.cat([s, zeros(layer, batch_size - s.size(1))], dim=1) for s in state]
-            resized.append(tuple(state))
-        return resized
+# %% ../nbs/04_awd_lstm.ipynb #586a780b
+@patch
+def _hidden_for(self:AWDLSTMEncoder, batch_size:int):
+    "The stored state, cut or zero-padded to `batch_size` rows, on the parameters' device and dtype."
+    weight = self.encoder.weight
+    zeros = lambda layer, rows: weight.new_zeros(1, rows, self._output_size(layer))  # (1 direction, batch, size)
+    if self.hidden is None: return [(zeros(l, batch_size), zeros(l, batch_size)) for l in range(self.n_layers)]
+    resized = []
+    for layer, state in enumerate(self.hidden):
+        state = [s.to(weight) for s in state]
+        if state[0].size(1) > batch_size: state = [s[:, :batch_size].contiguous() for s in state]
+        elif state[0].size(1) < batch_size:
+            state = [torch.cat([s, zeros(layer, batch_size - s.size(1))], dim=1) for s in state]
+        resized.append(tuple(state))
+    return resized
 
-    def forward(self,
-                ids:Tensor, # token ids, (batch, time)
-               ) -> Tensor: # last LSTM layer's output before dropout, (batch, time, embedding_size)
-        self._check_ids(ids)
-        hidden = self._hidden_for(ids.size(0))
-        output = self.input_dp(self.encoder_dp(ids))                  # (batch, time, embedding_size)
-        new_hidden = []
-        for layer, (rnn, hidden_dp) in enumerate(zip(self.rnns, self.hidden_dps)):
-            output, state = rnn(output, hidden[layer])                # (batch, time, output size of this layer)
-            new_hidden.append(state)
-            if layer != self.n_layers - 1: output = hidden_dp(output)
-        dtype = self.encoder.weight.dtype
-        self.hidden = [tuple(s.detach().to(dtype) for s in state) for state in new_hidden]  # truncated BPTT
-        return output
+# %% ../nbs/04_awd_lstm.ipynb #38d1c4ef
+@patch
+def _check_ids(self:AWDLSTMEncoder, ids:Tensor):
+    "Clear errors for inputs the embedding would reject obscurely (the id range only on CPU: it needs a GPU sync)."
+    if ids.dim() != 2: raise ValueError(f"expected token ids of shape (batch, time), got shape {tuple(ids.shape)}")
+    if ids.is_floating_point() or ids.is_complex(): raise TypeError(f"expected integer token ids, got {ids.dtype}")
+    vocab_size = self.encoder.num_embeddings
+    if ids.device.type == 'cpu' and ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"token ids must be in [0, {vocab_size}), found {ids.min().item()}..{ids.max().item()}")
+
+@patch
+def forward(self:AWDLSTMEncoder,
+            ids:Tensor, # token ids, (batch, time)
+           ) -> Tensor: # last LSTM layer's output before dropout, (batch, time, embedding_size)
+    self._check_ids(ids)
+    hidden = self._hidden_for(ids.size(0))
+    output = self.input_dp(self.encoder_dp(ids))                  # (batch, time, embedding_size)
+    new_hidden = []
+    for layer, (rnn, hidden_dp) in enumerate(zip(self.rnns, self.hidden_dps)):
+        output, state = rnn(output, hidden[layer])                # (batch, time, output size of this layer)
+        new_hidden.append(state)
+        if layer != self.n_layers - 1: output = hidden_dp(output)
+    dtype = self.encoder.weight.dtype
+    self.hidden = [tuple(s.detach().to(dtype) for s in state) for state in new_hidden]  # truncated BPTT
+    return output
 
 # %% ../nbs/04_awd_lstm.ipynb #0b696271
 class LMDecoder(nn.Module):
@@ -202,6 +207,41 @@ def lm_layer_groups(
 # %% ../nbs/04_awd_lstm.ipynb #78acf99f
 VOCABULARY_KEYS = ('0.encoder.weight', '0.encoder_dp.emb.weight', '1.decoder.weight')  # plus '1.decoder.bias'
 
+# %% ../nbs/04_awd_lstm.ipynb #708cc028
+def _remap_rows(
+    matrix:Tensor, # one row (or bias entry) per token of `old_itos`
+    old_itos:list, # the pretrained vocabulary
+    new_itos:list, # the new vocabulary
+) -> Tensor: # one row per token of `new_itos`
+    "Rows for `new_itos`: a token of `old_itos` keeps its row, a new one gets the mean row."
+    if matrix.shape[0] != len(old_itos):
+        raise ValueError(f"the pretrained matrix has {matrix.shape[0]} rows but the pretrained vocabulary has {len(old_itos)} tokens")
+    old_index = {token: i for i, token in enumerate(old_itos)}
+    index = torch.tensor([old_index.get(token, -1) for token in new_itos], dtype=torch.long)
+    known = index >= 0
+    out = matrix.mean(0).expand(len(new_itos), *matrix.shape[1:]).clone()
+    out[known] = matrix[index[known]]
+    return out
+
+# %% ../nbs/04_awd_lstm.ipynb #adcdb6d5
+def match_embeddings(
+    old_weights, # an embedding matrix (n_old, dim), or a fastai LM state dict with '0.encoder.weight'
+    old_itos:list, # the pretrained vocabulary (list or `Vocab`)
+    new_itos:list, # the new vocabulary (list or `Vocab`)
+): # same kind as `old_weights`, with rows for `new_itos`
+    "Re-index pretrained embeddings for `new_itos`: known tokens keep their row, new ones get the mean row (fastai's `match_embeds`)."
+    old_itos, new_itos = [v.itos if isinstance(v, Vocab) else list(v) for v in (old_itos, new_itos)]
+    if isinstance(old_weights, Tensor): return _remap_rows(old_weights, old_itos, new_itos)
+    if '0.encoder.weight' not in old_weights:
+        raise KeyError(f"expected a fastai language-model state dict with '0.encoder.weight', found keys {list(old_weights)[:6]}")
+    new_weights = dict(old_weights)
+    embedding = _remap_rows(old_weights['0.encoder.weight'], old_itos, new_itos)
+    new_weights['0.encoder.weight'] = embedding
+    if '0.encoder_dp.emb.weight' in old_weights: new_weights['0.encoder_dp.emb.weight'] = embedding.clone()
+    new_weights['1.decoder.weight'] = embedding.clone()
+    if '1.decoder.bias' in old_weights: new_weights['1.decoder.bias'] = _remap_rows(old_weights['1.decoder.bias'], old_itos, new_itos)
+    return new_weights
+
 # %% ../nbs/04_awd_lstm.ipynb #021f32ce
 def _drop_stale_weight_copies(state_dict:dict) -> dict:
     "Remove `X.module.weight_hh_l0` entries when `X.weight_hh_l0_raw` is present (older fastai checkpoints)."
@@ -211,6 +251,21 @@ def _drop_stale_weight_copies(state_dict:dict) -> dict:
         last = len(parts) - 1 - parts[::-1].index('module')              # fastai removes the last `module`
         return '.'.join(parts[:last] + parts[last + 1:])
     return {k: v for k, v in state_dict.items() if not ('module' in k.split('.') and f'{without_module(k)}_raw' in state_dict)}
+
+# %% ../nbs/04_awd_lstm.ipynb #3f478381
+def _check_fits(
+    expected:dict, # the model's state dict
+    state_dict:dict, # the weights to load
+):
+    "Raise one `ValueError` listing every missing, unexpected and mis-shaped key of `state_dict`."
+    problems = [f"missing {k}: model expects {tuple(v.shape)}" for k, v in expected.items() if k not in state_dict]
+    problems += [f"unexpected {k}: {tuple(v.shape)}" for k, v in state_dict.items() if k not in expected]
+    problems += [f"shape of {k}: checkpoint {tuple(v.shape)} vs model {tuple(expected[k].shape)}"
+                 for k, v in state_dict.items() if k in expected and v.shape != expected[k].shape]
+    if not problems: return
+    vocabulary_problem = any(p.startswith(f'shape of {k}:') for p in problems for k in VOCABULARY_KEYS)
+    hint = "\n(a different vocabulary size: pass old_itos and new_itos to remap it)" if vocabulary_problem else ''
+    raise ValueError("the weights do not fit the model:\n  " + "\n  ".join(problems) + hint)
 
 # %% ../nbs/04_awd_lstm.ipynb #b915bb3d
 def load_pretrained(
@@ -228,23 +283,9 @@ def load_pretrained(
     state_dict = _drop_stale_weight_copies(dict(state_dict))
     if (old_itos is None) != (new_itos is None): raise ValueError("pass both old_itos and new_itos, or neither")
     if old_itos is not None and list(old_itos) != list(new_itos): state_dict = match_embeddings(state_dict, old_itos, new_itos)
-    expected = model.state_dict()
-    problems = [f"missing {k}: model expects {tuple(v.shape)}" for k, v in expected.items() if k not in state_dict]
-    problems += [f"unexpected {k}: {tuple(v.shape)}" for k, v in state_dict.items() if k not in expected]
-    problems += [f"shape of {k}: checkpoint {tuple(v.shape)} vs model {tuple(expected[k].shape)}"
-                 for k, v in state_dict.items() if k in expected and v.shape != expected[k].shape]
-    if problems:
-        vocabulary_problem = any(p.startswith(f'shape of {k}:') for p in problems for k in VOCABULARY_KEYS)
-        hint = "\n(a different vocabulary size: pass old_itos and new_itos to remap it)" if vocabulary_problem else ''
-        raise ValueError("the weights do not fit the model:\n  " + "\n  ".join(problems) + hint)
+    _check_fits(model.state_dict(), state_dict)
     model.load_state_dict(state_dict, strict=True)
     return model
-
-# %% ../nbs/04_awd_lstm.ipynb #0d28dcc2
-class _PlainUnpickler(pickle.Unpickler):
-    "An unpickler that refuses every class: vocabularies are lists of strings."
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a vocabulary file")
 
 # %% ../nbs/04_awd_lstm.ipynb #dd6b4ebc
 def load_wt103(
@@ -262,7 +303,7 @@ def load_wt103(
     if len(weights) != 1 or len(vocabularies) != 1:
         raise FileNotFoundError(f"{path} should hold one .pth weights file and one .pkl vocabulary, "
                                 f"found {[p.name for p in weights + vocabularies]}")
-    with open(vocabularies[0], 'rb') as file: old_itos = _PlainUnpickler(file).load()
+    old_itos = safe_unpickle(vocabularies[0])
     return load_pretrained(model, weights[0], old_itos, new_itos)
 
 # %% ../nbs/04_awd_lstm.ipynb #8289ab49

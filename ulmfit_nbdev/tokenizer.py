@@ -1,4 +1,4 @@
-"""From raw reviews to token ids the way ULMFiT's pre-processing does it (§4: special tokens for upper-case words, elongation and repetition): fastai's rules and spaCy's word tokenizer rebuilt, identical to fastai token for token, several times faster, streamed and cached for a 100,000-review corpus.
+"""§4 (*Pre-processing*) of Howard & Ruder (2018): fastai's special tokens and text rules, spaCy's word tokenizer, the same rules for pre-tokenized text (WikiText, TREC), and the vocabulary, rebuilt one piece at a time and checked against fastai token for token.
 
 Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/tokenize.html.md"""
 
@@ -6,27 +6,36 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/tokenize.html.md"""
 
 # %% ../nbs/01_tokenize.ipynb #49b19807
 from __future__ import annotations
-import hashlib, html, inspect, io, json, os, pickle, re, shutil, sys, tempfile, time
-import multiprocessing as mp
+import html, json, os, pickle, re
 from collections import Counter
 from functools import lru_cache
-from itertools import chain, compress, islice
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['UNK', 'PAD', 'BOS', 'EOS', 'FLD', 'TK_REP', 'TK_WREP', 'TK_UP', 'TK_MAJ', 'text_spec_tok', 'text_rules',
-           'token_rules', 'fix_html', 'replace_rep', 'replace_wrep', 'spec_add_spaces', 'rm_useless_spaces',
-           'replace_all_caps', 'replace_maj', 'lowercase', 'replace_space', 'apply_rules', 'spacy_tokenizer',
-           'whitespace_runs', 'special_case_pairs', 'RunTokenizer', 'fast_text_rules', 'tokenize_text',
-           'default_workers', 'tokenize_texts', 'make_itos', 'Vocab', 'match_embeddings', 'corpus_key',
-           'TokenizedCorpus', 'tokenize_corpus']
+__all__ = ['UNK', 'PAD', 'BOS', 'EOS', 'FLD', 'TK_REP', 'TK_WREP', 'TK_UP', 'TK_MAJ', 'text_spec_tok', 'FAKE', 'text_rules',
+           'token_rules', 'is_special', 'fix_html', 'replace_rep', 'replace_wrep', 'spec_add_spaces',
+           'rm_useless_spaces', 'replace_all_caps', 'replace_maj', 'lowercase', 'replace_space', 'apply_rules',
+           'spacy_tokenizer', 'check_text', 'tokenize_naive', 'pretokenized_tokens', 'pad_itos', 'make_itos',
+           'merge_itos', 'safe_unpickle', 'Vocab', 'numericalize']
 
 # %% ../nbs/01_tokenize.ipynb #bae0f1b6
 UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ = "xxunk xxpad xxbos xxeos xxfld xxrep xxwrep xxup xxmaj".split()
 text_spec_tok = [UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ]  # fastai's `defaults.text_spec_tok`
+FAKE = 'xxfake'  # what fastai's `make_vocab` pads a vocabulary with
+
+# %% ../nbs/01_tokenize.ipynb #37968cdb
+_special_tokens = frozenset(text_spec_tok + [FAKE])
+
+def is_special(
+    token:str, # one token
+) -> bool:
+    "True for fastai's special tokens and the vocabulary padding `xxfake`: tokens that stand for no word of the text."
+    return token in _special_tokens
 
 # %% ../nbs/01_tokenize.ipynb #707af160
 _html_replacements = [('#39;', "'"), ('amp;', '&'), ('#146;', "'"), ('nbsp;', ' '), ('#36;', '$'), ('\\n', "\n"),
@@ -136,213 +145,43 @@ def spacy_tokenizer(
     nlp.vocab.lex_attr_getters = {}  # we only read token texts: skip computing shape, norm, like_num... for new words
     return nlp.tokenizer
 
-# %% ../nbs/01_tokenize.ipynb #13aa4bcc
-_re_runs = re.compile(r'(?<=\S) |(\S+|\s+)')
-
-def whitespace_runs(
-    text:str, # rule-processed document
-) -> list: # the pieces spaCy tokenizes independently
-    "Cut `text` into the runs spaCy's tokenizer handles one by one (a single space after a word is dropped)."
-    return [run for run in _re_runs.findall(text) if run]
-
-# %% ../nbs/01_tokenize.ipynb #5e65c34a
-def special_case_pairs(
-    tokenizer, # a spaCy `Tokenizer`
-) -> tuple: # ({special case: its token pattern}, {(token, next token) inside a pattern})
-    "The patterns spaCy's special-case matcher looks for across the whole document, and their consecutive token pairs."
-    plain = tokenizer.__class__(tokenizer.vocab, rules={}, prefix_search=tokenizer.prefix_search,
-                                suffix_search=tokenizer.suffix_search, infix_finditer=tokenizer.infix_finditer,
-                                token_match=tokenizer.token_match, url_match=tokenizer.url_match)
-    patterns, pairs = {}, set()
-    for case in tokenizer.rules:  # the condition under which spaCy adds a case to its matcher (Tokenizer.add_special_case)
-        if (tokenizer.faster_heuristics and not tokenizer.find_prefix(case) and not tokenizer.find_infix(case)
-            and not tokenizer.find_suffix(case) and ' ' not in case): continue
-        patterns[case] = pattern = [token.text for token in plain(case)]
-        pairs.update(zip(pattern, pattern[1:]))
-    return patterns, pairs
-
-# %% ../nbs/01_tokenize.ipynb #30c11e47
-_re_space_after_space = re.compile(r'\s ')  # with a leading space: what `str.split(' ')` would mis-handle
-
-class RunTokenizer:
-    "spaCy's tokenizer with a cache from whitespace run to its tokens: identical output, a dict lookup per known run."
-    def __init__(self,
-                 lang:str='en', # spaCy language code
-                 special_tokens:tuple=tuple(text_spec_tok), # tokens spaCy must never split
-                 token_rules:list=None, # rules applied to each token; default `token_rules`
-                 max_cache:int=2_000_000, # clear the run cache before a batch when it holds this many runs
-                ):
-        self.tokenizer = spacy_tokenizer(lang, tuple(special_tokens))
-        self.token_rules = globals()['token_rules'] if token_rules is None else token_rules
-        patterns, self.pairs = special_case_pairs(self.tokenizer)
-        self.end_tokens, self.start_tokens = {a for a, _ in self.pairs}, {b for _, b in self.pairs}
-        # special cases whose matched tokens a run may have started (ended) with before its own matcher merged them
-        self.prefix_cases = {case: p[0] for case, p in patterns.items() if p[0] in self.start_tokens}
-        self.suffix_cases = {case: p[-1] for case, p in patterns.items() if p[-1] in self.end_tokens}
-        self.longest_case = max(map(len, (*self.prefix_cases, *self.suffix_cases)), default=0)
-        self.prefix_chars, self.suffix_chars = {c[0] for c in self.prefix_cases}, {c[-1] for c in self.suffix_cases}
-        self.special_strings = set(self.tokenizer.rules)  # spaCy's exceptions (`cannot` -> `can`, `not`) and our special tokens
-        self.max_cache = max_cache
-        self.clear()
-
-    def clear(self):
-        "Empty the caches."
-        self.cache, self.risky_starts, self.risky_ends = {'': ()}, {}, {}
-
-    def spacy_tokens(self, text:str) -> tuple:
-        "Tokens of `text` from spaCy itself, with the token rules applied."
-        try: tokens = [token.text for token in self.tokenizer(text)]
-        except UnicodeEncodeError as e:
-            raise ValueError(f"cannot tokenize {text[:50]!r}: character {e.object[e.start:e.end]!r} is not valid Unicode "
-                             f"(a lone surrogate, e.g. from decoding with errors='surrogateescape'); "
-                             f"decode the bytes with errors='replace' instead") from None
-        return self.apply_token_rules(tokens)
-
-    def apply_token_rules(self, tokens:list) -> tuple:
-        "`tokens` with the token rules applied, as a tuple."
-        for rule in self.token_rules: tokens = [rule(token) for token in tokens]
-        return tuple(tokens)
-
-    def _store(self, run:str, tokens:tuple):
-        "Cache `tokens` of `run` and note whether it may start or end a special case across a space."
-        self.cache[run] = tokens
-        if not tokens: return
-        sizes = range(1, min(len(run), self.longest_case) + 1)
-        firsts = {tokens[0]} & self.start_tokens
-        if run[0] in self.prefix_chars: firsts |= {self.prefix_cases[run[:n]] for n in sizes if run[:n] in self.prefix_cases}
-        lasts = {tokens[-1]} & self.end_tokens
-        if run[-1] in self.suffix_chars: lasts |= {self.suffix_cases[run[-n:]] for n in sizes if run[-n:] in self.suffix_cases}
-        if firsts: self.risky_starts[run] = firsts
-        if lasts: self.risky_ends[run] = lasts
-
-    def add_runs(self, runs:list):
-        "Tokenize new `runs` (one spaCy call for all that neither start nor end with whitespace) and cache them."
-        batch = []
-        for run in runs:
-            if run.isascii() and (run.isalpha() or run.isdigit()) and run not in self.special_strings:
-                self._store(run, self.apply_token_rules([run]))  # a plain word or number: spaCy keeps it whole
-            elif run[0].isspace() or run[-1].isspace(): self._store(run, self.spacy_tokens(run))
-            else: batch.append(run)
-        if not batch: return
-        try: doc = self.tokenizer('\n'.join(batch))
-        except UnicodeEncodeError:  # find the culprit and say which it is
-            for run in batch: self.spacy_tokens(run)
-        ends = np.cumsum([len(run) + 1 for run in batch]) - 1  # offsets of the joining newlines
-        per_run, current, k = [], [], 0
-        for token in doc:
-            if k < len(batch) - 1 and token.idx == ends[k]: per_run.append(current); current = []; k += 1
-            else: current.append(token.text)
-        per_run.append(current)
-        assert len(per_run) == len(batch), 'runs and their tokens are out of step'
-        for run, tokens in zip(batch, per_run): self._store(run, self.apply_token_rules(tokens))
-
-    def straddling(self, runs:list) -> list:
-        "Index ranges `[first, last]` of neighbouring runs that may form a special case across the spaces between them."
-        ranges = []
-        for i in compress(range(len(runs)), map(self.risky_starts.__contains__, runs)):
-            previous = i - 1 if i and runs[i - 1] else i - 2  # skip the marker of a dropped space
-            if previous < 0 or runs[previous] not in self.risky_ends: continue
-            if not any((a, b) in self.pairs for a in self.risky_ends[runs[previous]] for b in self.risky_starts[runs[i]]): continue
-            if ranges and ranges[-1][1] == previous: ranges[-1][1] = i
-            else: ranges.append([previous, i])
-        return ranges
-
-    def tokenize_many(self, texts:list) -> list:
-        "Tokens of each rule-processed text in `texts`."
-        split = [_re_runs.findall(text) if text.startswith(' ') or _re_space_after_space.search(text) else text.split(' ')
-                 for text in texts]
-        missing = set(chain.from_iterable(split)).difference(self.cache)
-        if missing:
-            if len(self.cache) + len(missing) > self.max_cache: self.clear(); missing.update(*split); missing.discard('')
-            self.add_runs(list(missing))
-        cache, results = self.cache, []
-        for runs in split:
-            if self.risky_ends.keys().isdisjoint(runs) or self.risky_starts.keys().isdisjoint(runs) or not (ranges := self.straddling(runs)):
-                results.append(list(chain.from_iterable(map(cache.__getitem__, runs)))); continue
-            pieces = list(map(cache.__getitem__, runs))
-            for first, last in ranges:  # spaCy on the runs together, exactly as in the whole text
-                segment = ' '.join(run for run in runs[first:last + 1] if run)
-                if segment not in cache: cache[segment] = self.spacy_tokens(segment)
-                pieces[first:last + 1] = [cache[segment]] + [()] * (last - first)
-            results.append(list(chain.from_iterable(pieces)))
-        return results
-
-    def __call__(self, text:str) -> list:
-        "Tokens of a rule-processed `text`."
-        return self.tokenize_many([text])[0]
-
-# %% ../nbs/01_tokenize.ipynb #950ea1e4
-_re_fast_up = re.compile(r'[A-Z](?<!\S[A-Z])[^a-z\s]++(?!\S)')  # a capital starting a word, then 1+ non-lower-case, to the word's end
-_re_fast_maj = re.compile(r'[A-Z](?<!\S[A-Z])[^A-Za-z\s]*+[a-z][^A-Z\s]*+(?!\S)')  # a capital, then no capital and at least one a-z
-
-def fast_text_rules(
-    text:str, # raw document
-) -> str:
-    "All of `text_rules` in fewer, callback-free passes; identical output."
-    text = fix_html(text)
-    if _re_rep.search(text): text = replace_rep(text)
-    words = text.split()
-    if any(map(str.__eq__, words, islice(words, 1, None))): text = replace_wrep(text)
-    text = rm_useless_spaces(spec_add_spaces(text))
-    text = _re_fast_maj.sub(TK_MAJ + r' \g<0>', _re_fast_up.sub(TK_UP + r' \g<0>', text))
-    return f'{BOS} ' + text.lower().strip()
-
-# %% ../nbs/01_tokenize.ipynb #3b6db34f
-_tokenizer = None
-
-def _get_tokenizer() -> RunTokenizer:
-    "This process's `RunTokenizer` (built on first use; forked workers inherit the parent's)."
-    global _tokenizer
-    if _tokenizer is None: _tokenizer = RunTokenizer()
-    return _tokenizer
-
-def _check_text(text, index=None):
-    "Raise a clear `TypeError` unless `text` is a `str`."
+# %% ../nbs/01_tokenize.ipynb #e34ef722
+def check_text(
+    text, # what should be one document
+    index:int|None=None, # its position in a list of documents, for the message
+):
+    "Raise a `TypeError` naming the document unless `text` is a `str` (for bytes, with how to decode them)."
     if isinstance(text, str): return
     where = '' if index is None else f' (document {index})'
     hint = (" decode it first, e.g. data.decode('utf-8', errors='replace') (undecodable bytes become '\\ufffd')"
             if isinstance(text, (bytes, bytearray)) else '')
     raise TypeError(f"expected a str document{where}, found {type(text).__name__}{':' if hint else ''}{hint}")
 
-def tokenize_text(
+# %% ../nbs/01_tokenize.ipynb #cec95fba
+def tokenize_naive(
     text:str, # raw document
 ) -> list: # tokens, starting with `xxbos`
-    "Tokens of one raw document, identical to fastai's `tokenize1` with default rules."
-    _check_text(text)
-    return _get_tokenizer()(fast_text_rules(text))
+    "fastai's tokenizer in its plainest form, one document at a time: the text rules, spaCy, the token rules."
+    check_text(text)
+    tokens = [token.text for token in spacy_tokenizer()(apply_rules(text))]
+    for rule in token_rules: tokens = [rule(token) for token in tokens]
+    return tokens
 
-# %% ../nbs/01_tokenize.ipynb #dc3c1840
-def _tokenize_chunk(texts:list) -> list:
-    "Token lists of a chunk of raw documents (new runs of the whole chunk go to spaCy in one call)."
-    return _get_tokenizer().tokenize_many([fast_text_rules(t) for t in texts])
+# %% ../nbs/01_tokenize.ipynb #f3fed45a
+def pretokenized_tokens(
+    text:str, # one document whose tokens are already separated by spaces (WikiText, TREC)
+) -> list: # tokens, starting with `xxbos`
+    "fastai's tokens for already-tokenized text: the text rules, then a split on spaces (fastai's `BaseTokenizer`)."
+    check_text(text)
+    tokens = apply_rules(text).split(' ')
+    return tokens if tokens[-1] else tokens[:-1]  # only an empty document ends with '' ('xxbos ')
 
-def _chunks(items, size):
-    for start in range(0, len(items), size): yield items[start:start + size]
-
-def _pool(n_workers):
-    "A process pool whose workers inherit this process's state (fork where the OS has it)."
-    context = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else None)
-    return context.Pool(n_workers)
-
-# %% ../nbs/01_tokenize.ipynb #0391ee21
-def default_workers() -> int:
-    "Number of CPU cores this process may use (at most 16, like fastai's `defaults.cpus`)."
-    try: return min(16, len(os.sched_getaffinity(0)))
-    except AttributeError: return min(16, os.cpu_count() or 1)
-
-# %% ../nbs/01_tokenize.ipynb #90b2dbac
-def tokenize_texts(
-    texts:list, # raw documents (str)
-    n_workers:int=None, # processes; 0 or 1 tokenizes in this process; default: all usable cores (at most 16)
-    chunk_size:int=500, # documents sent to a worker at a time
-) -> list: # one list of tokens per document, in input order
-    "Tokenize `texts` in parallel, identical to fastai's `parallel_tokenize` with default rules."
-    texts = list(texts)
-    for i, t in enumerate(texts): _check_text(t, i)
-    n_workers = default_workers() if n_workers is None else n_workers
-    _get_tokenizer()  # build it (and spaCy's) once here, so forked workers inherit it
-    if n_workers <= 1 or len(texts) <= chunk_size: return _tokenize_chunk(texts)
-    with _pool(n_workers) as pool: return list(chain.from_iterable(pool.imap(_tokenize_chunk, _chunks(texts, chunk_size))))
+# %% ../nbs/01_tokenize.ipynb #660fe549
+def pad_itos(
+    itos:list, # tokens, not padded yet
+) -> list: # `itos` followed by 1 to 8 `xxfake`, a multiple of 8 long
+    "Pad a vocabulary with `xxfake` the way fastai's `make_vocab` does: always, with 1 to 8 entries."
+    return list(itos) + [FAKE] * (8 - len(itos) % 8)
 
 # %% ../nbs/01_tokenize.ipynb #e04645d1
 def make_itos(
@@ -355,25 +194,30 @@ def make_itos(
     special_tokens = text_spec_tok if special_tokens is None else special_tokens
     itos = [token for token, count in counter.most_common(max_vocab) if count >= min_freq]
     specials = set(special_tokens)
-    itos = (list(special_tokens) + [token for token in itos if token not in specials])[:max_vocab]
-    return itos + ['xxfake'] * (8 - len(itos) % 8)
+    return pad_itos((list(special_tokens) + [token for token in itos if token not in specials])[:max_vocab])
 
-# %% ../nbs/01_tokenize.ipynb #a8e67d99
+# %% ../nbs/01_tokenize.ipynb #8ad28a7a
+def merge_itos(
+    itos:list, # the target vocabulary: its tokens keep their ids
+    other:list, # a vocabulary to add, e.g. the pretrained model's
+) -> list: # `itos`, then the tokens of `other` it lacks, padded by `pad_itos`
+    "The union of two vocabularies, `itos` first so its ids do not change, padded again like `make_itos`."
+    merged = [token for token in itos if token != FAKE]
+    known = set(merged)
+    return pad_itos(merged + [token for token in dict.fromkeys(other) if token not in known and token != FAKE])
+
+# %% ../nbs/01_tokenize.ipynb #cb310eb1
 class _PlainUnpickler(pickle.Unpickler):
-    "An unpickler for plain data: it refuses to import anything, so loading cannot run code."
+    "An unpickler that refuses to import anything, so loading cannot run code."
     def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: a vocabulary file must hold a plain list of str")
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only plain data (lists, dicts, str, numbers) is unpickled")
 
-def _read_itos_file(path:Path) -> list:
-    "The token list in a `.json` (our format or a plain list) or fastai `.pkl` vocabulary file."
-    if not path.is_file(): raise FileNotFoundError(f"{path}: vocabulary file not found")
-    if path.suffix == '.json':
-        data = json.loads(path.read_text(encoding='utf-8'))
-        return data['itos'] if isinstance(data, dict) and 'itos' in data else data
-    with open(path, 'rb') as f:
-        try: return _PlainUnpickler(f).load()
-        except (pickle.UnpicklingError, EOFError, ValueError) as e:
-            raise ValueError(f"{path}: not a pickled list of tokens ({e})") from None
+def safe_unpickle(
+    file, # a path, or a binary file object
+):
+    "Load a pickle of plain Python data (such as fastai's `itos_wt103.pkl`) without importing or running anything."
+    if not isinstance(file, (str, os.PathLike)): return _PlainUnpickler(file).load()
+    with open(file, 'rb') as f: return _PlainUnpickler(f).load()
 
 # %% ../nbs/01_tokenize.ipynb #f9ef2e95
 class Vocab:
@@ -386,23 +230,8 @@ class Vocab:
             found = type(itos).__name__ if bad is None else f'{type(itos[bad]).__name__} at position {bad}'
             raise TypeError(f"a vocabulary is a list of str, found {found}")
         self.itos = list(itos)
-        self.stoi = {token: i for i, token in enumerate(self.itos) if token != 'xxfake'}  # fastai's `Numericalize.o2i`
+        self.stoi = {token: i for i, token in enumerate(self.itos) if token != FAKE}  # fastai's `Numericalize.o2i`
         self.unk_id = 0  # fastai maps unknown tokens to id 0 (`xxunk` in every vocabulary `make_itos` builds)
-
-    @classmethod
-    def build(cls,
-              token_lists, # tokenized documents (iterable of lists of str)
-              min_freq:int=3, # keep tokens seen at least this often
-              max_vocab:int=60000, # at most this many tokens before padding
-              special_tokens:list=None, # default `text_spec_tok`
-             ) -> Vocab:
-        "Count the tokens of `token_lists` and apply fastai's vocabulary rule."
-        return cls(make_itos(Counter(chain.from_iterable(token_lists)), min_freq, max_vocab, special_tokens))
-
-    @classmethod
-    def from_counter(cls, counter:Counter, min_freq:int=3, max_vocab:int=60000, special_tokens:list=None) -> Vocab:
-        "Apply fastai's vocabulary rule to token counts."
-        return cls(make_itos(counter, min_freq, max_vocab, special_tokens))
 
     def __len__(self): return len(self.itos)
     def __eq__(self, other): return isinstance(other, Vocab) and self.itos == other.itos
@@ -427,204 +256,61 @@ class Vocab:
                                       f"(ids 0..{len(self.itos) - 1}; {len(bad)} such ids)")
         return [self.itos[i] for i in ids.tolist()]
 
-    def save(self, path) -> Path:
-        "Write the vocabulary as JSON."
-        path = Path(path)
-        path.write_text(json.dumps({'format': 'ulmfit_nbdev.Vocab', 'version': 1, 'itos': self.itos}, ensure_ascii=False), encoding='utf-8')
-        return path
+# %% ../nbs/01_tokenize.ipynb #c48a2f52
+@patch(cls_method=True)
+def build(cls:Vocab,
+          token_lists, # tokenized documents (iterable of lists of str)
+          min_freq:int=3, # keep tokens seen at least this often
+          max_vocab:int=60000, # at most this many tokens before padding
+          special_tokens:list=None, # default `text_spec_tok`
+         ) -> Vocab:
+    "Count the tokens of `token_lists` and apply fastai's vocabulary rule."
+    return cls(make_itos(Counter(chain.from_iterable(token_lists)), min_freq, max_vocab, special_tokens))
 
-    @classmethod
-    def load(cls, path) -> Vocab:
-        "Read a vocabulary written by `save`."
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"{path}: vocabulary file not found")
-        try: data = json.loads(path.read_text(encoding='utf-8'))
-        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path}: not a JSON vocabulary ({e})") from None
-        if not isinstance(data, dict) or data.get('format') != 'ulmfit_nbdev.Vocab':
-            raise ValueError(f"{path}: expected a JSON object with format 'ulmfit_nbdev.Vocab', found {str(data)[:60]!r}")
-        return cls(data['itos'])
+@patch(cls_method=True)
+def from_counter(cls:Vocab, counter:Counter, min_freq:int=3, max_vocab:int=60000, special_tokens:list=None) -> Vocab:
+    "Apply fastai's vocabulary rule to token counts."
+    return cls(make_itos(counter, min_freq, max_vocab, special_tokens))
 
-    @classmethod
-    def from_fastai_itos(cls,
-                         itos_or_path, # fastai's itos list, or a `.pkl`/`.json` file holding it (e.g. `itos_wt103.pkl`)
-                        ) -> Vocab:
-        "A `Vocab` from fastai's token list or its pickled file (read without running code)."
-        if isinstance(itos_or_path, (str, os.PathLike)): itos_or_path = _read_itos_file(Path(itos_or_path))
-        return cls(itos_or_path)
+# %% ../nbs/01_tokenize.ipynb #93c80dce
+def numericalize(
+    token_docs:list, # tokenized documents
+    itos:list|Vocab, # the vocabulary, a token list or a `Vocab`
+) -> list: # one 1-D int64 tensor per document
+    "Token ids of every document (`Vocab.numericalize`: unknown tokens get `xxunk`'s id 0)."
+    vocab = itos if isinstance(itos, Vocab) else Vocab(itos)
+    return [torch.from_numpy(vocab.numericalize(doc)) for doc in token_docs]
 
-# %% ../nbs/01_tokenize.ipynb #06708eff
-def match_embeddings(
-    old_weights, # an embedding matrix (n_old, dim), or a fastai LM state dict with '0.encoder.weight'
-    old_itos:list, # the pretrained vocabulary (list or `Vocab`)
-    new_itos:list, # the new vocabulary (list or `Vocab`)
-): # same kind as `old_weights`, with rows for `new_itos`
-    "Re-index pretrained embeddings for `new_itos`: known tokens keep their row, new ones get the mean row (fastai's `match_embeds`)."
-    old_itos = old_itos.itos if isinstance(old_itos, Vocab) else list(old_itos)
-    new_itos = new_itos.itos if isinstance(new_itos, Vocab) else list(new_itos)
-    old_index = {token: i for i, token in enumerate(old_itos)}
-    index = torch.tensor([old_index.get(token, -1) for token in new_itos], dtype=torch.long)
-    known = index >= 0
+# %% ../nbs/01_tokenize.ipynb #5e8db861
+@patch
+def save(self:Vocab, path) -> Path:
+    "Write the vocabulary as JSON."
+    path = Path(path)
+    path.write_text(json.dumps({'format': 'ulmfit_nbdev.Vocab', 'version': 1, 'itos': self.itos}, ensure_ascii=False), encoding='utf-8')
+    return path
 
-    def remap(matrix):
-        if matrix.shape[0] != len(old_itos):
-            raise ValueError(f"the pretrained matrix has {matrix.shape[0]} rows but the pretrained vocabulary has {len(old_itos)} tokens")
-        out = matrix.mean(0).expand(len(new_itos), *matrix.shape[1:]).clone()
-        out[known] = matrix[index[known]]
-        return out
+@patch(cls_method=True)
+def load(cls:Vocab, path) -> Vocab:
+    "Read a vocabulary written by `save`."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: vocabulary file not found")
+    try: data = json.loads(path.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path}: not a JSON vocabulary ({e})") from None
+    if not isinstance(data, dict) or data.get('format') != 'ulmfit_nbdev.Vocab':
+        raise ValueError(f"{path}: expected a JSON object with format 'ulmfit_nbdev.Vocab', found {str(data)[:60]!r}")
+    return cls(data['itos'])
 
-    if isinstance(old_weights, torch.Tensor): return remap(old_weights)
-    if '0.encoder.weight' not in old_weights:
-        raise KeyError(f"expected a fastai language-model state dict with '0.encoder.weight', found keys {list(old_weights)[:6]}")
-    new_weights = dict(old_weights)
-    embedding = remap(old_weights['0.encoder.weight'])
-    new_weights['0.encoder.weight'] = embedding
-    if '0.encoder_dp.emb.weight' in old_weights: new_weights['0.encoder_dp.emb.weight'] = embedding.clone()
-    new_weights['1.decoder.weight'] = embedding.clone()
-    if '1.decoder.bias' in old_weights: new_weights['1.decoder.bias'] = remap(old_weights['1.decoder.bias'])
-    return new_weights
-
-# %% ../nbs/01_tokenize.ipynb #697c12b5
-def _code_fingerprint(obj) -> bytes:
-    "Bytes that change when the code of function/class `obj` changes (no source file needed)."
-    if isinstance(obj, type): return b''.join(_code_fingerprint(v) for _, v in sorted(vars(obj).items()) if inspect.isfunction(v))
-    code, parts = obj.__code__, []
-    def walk(code):
-        parts.append(code.co_code); parts.append(repr(code.co_names).encode())
-        for const in code.co_consts:
-            if inspect.iscode(const): walk(const)
-            else: parts.append(repr(const).encode())
-    walk(code)
-    return b'\0'.join(parts)
-
-def corpus_key(
-    texts:list, # raw documents
-    lang:str='en', # spaCy language
-    special_tokens:tuple=tuple(text_spec_tok), # tokens spaCy keeps whole
-) -> str: # hex digest
-    "A hash of everything `tokenize_corpus`'s output depends on: texts, rules, tokenizer code and settings, library versions."
-    import spacy
-    from ulmfit_nbdev import __version__
-    digest = hashlib.sha256()
-    for part in ('tokenize_corpus v1', __version__, spacy.__version__, lang, repr(tuple(special_tokens)), repr(_html_replacements),
-                 *(r.pattern for r in (_re_rep, _re_wrep, _re_spec, _re_space, _re_all_caps, _re_maj, _re_fast_up, _re_fast_maj, _re_runs, _re_space_after_space))):
-        digest.update(part.encode() + b'\0')
-    for function in (*text_rules, *token_rules, fast_text_rules, RunTokenizer, special_case_pairs, _tokenize_chunk):
-        digest.update(_code_fingerprint(function))
-    digest.update(str(len(texts)).encode())
-    for i, text in enumerate(texts):
-        _check_text(text, i)
-        data = text.encode('utf-8', 'surrogatepass')
-        digest.update(len(data).to_bytes(8, 'little')); digest.update(data)
-    return digest.hexdigest()
-
-# %% ../nbs/01_tokenize.ipynb #7e09edfe
-_local_types = {}
-
-def _reset_local_types():
-    global _local_types
-    _local_types = {}
-
-def _number_chunk(texts:list) -> tuple:
-    "(process id, int32 local ids, document lengths, types new to this process) for a chunk of raw texts."
-    token_lists = _tokenize_chunk(texts)
-    known, types = len(_local_types), _local_types
-    ids = np.fromiter((types.setdefault(token, len(types)) for tokens in token_lists for token in tokens), dtype=np.int32)
-    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-    new_types = list(islice(types, known, None))
-    return os.getpid(), ids, lengths, new_types
-
-# %% ../nbs/01_tokenize.ipynb #6daf89e8
-class TokenizedCorpus:
-    "A tokenized corpus on disk: type ids of all documents in one array, with offsets."
-    files = ('ids.int32', 'offsets.npy', 'types.json', 'counts.npy', 'first_seen.npy', 'meta.json')
-    def __init__(self,
-                 folder:Path, # a folder written by `tokenize_corpus`
-                ):
-        self.folder = Path(folder)
-        missing = [f for f in self.files if not (self.folder/f).is_file()]
-        if missing: raise FileNotFoundError(f"{self.folder}: not a complete tokenized corpus (missing {missing})")
-        self.meta = json.loads((self.folder/'meta.json').read_text())
-        self.offsets = np.load(self.folder/'offsets.npy')
-        self.ids = np.memmap(self.folder/'ids.int32', dtype=np.int32, mode='r') if self.offsets[-1] else np.zeros(0, np.int32)
-        self.types = json.loads((self.folder/'types.json').read_text(encoding='utf-8'))
-        self.counts, self.first_seen = np.load(self.folder/'counts.npy'), np.load(self.folder/'first_seen.npy')
-        self.from_cache = True
-
-    def __len__(self): return len(self.offsets) - 1
-    def __repr__(self): return f"TokenizedCorpus({len(self):,} documents, {self.offsets[-1]:,} tokens, {len(self.types):,} types, {self.folder})"
-
-    def __getitem__(self, i:int) -> list:
-        "Tokens of document `i`."
-        types = self.types
-        return [types[t] for t in self.ids[self.offsets[i]:self.offsets[i + 1]].tolist()]
-
-    def counter(self) -> Counter:
-        "Token counts, in the order the tokens first appear (what `Counter` of the token lists would give)."
-        order = np.argsort(self.first_seen, kind='stable')
-        return Counter({self.types[i]: int(self.counts[i]) for i in order.tolist()})
-
-    def numericalize(self,
-                     vocab:Vocab, # the vocabulary to number with
-                     dtype=np.int32, # dtype of the ids
-                    ) -> np.ndarray: # the vocabulary ids of all documents, one after the other (split with `offsets`)
-        "All documents as ids of `vocab` (unknown tokens -> `vocab.unk_id`), in one array."
-        lookup = np.array([vocab.stoi.get(t, vocab.unk_id) for t in self.types], dtype=dtype)
-        return lookup[self.ids]
-
-# %% ../nbs/01_tokenize.ipynb #01bf2298
-def tokenize_corpus(
-    texts:list, # raw documents (str); a list or anything with len() and slicing
-    cache_dir, # folder for cached results (created if missing)
-    n_workers:int=None, # processes; 0 or 1 tokenizes in this process; default: all usable cores
-    chunk_size:int=1000, # documents per chunk sent to a worker
-    progress:bool=True, # show a fastprogress bar
-) -> TokenizedCorpus:
-    "Tokenize `texts` in parallel into `cache_dir` as type ids with offsets, or load the cached result."
-    from fastprogress.fastprogress import progress_bar
-    cache_dir = Path(cache_dir); cache_dir.mkdir(parents=True, exist_ok=True)
-    key = corpus_key(texts)
-    folder = cache_dir/f'tokens-{key[:20]}'
-    if (folder/'meta.json').is_file(): return TokenizedCorpus(folder)
-    n_workers = default_workers() if n_workers is None else n_workers
-    _get_tokenizer(); _reset_local_types()
-    chunks = list(_chunks(range(len(texts)), chunk_size))
-    work = tempfile.mkdtemp(prefix='.tokens-', dir=cache_dir)
-    try:
-        types, type_list, local_to_global = {}, [], {}
-        counts, first_seen, offsets = np.zeros(0, np.int64), np.zeros(0, np.int64), [np.zeros(1, np.int64)]
-        written = 0
-        with open(Path(work)/'ids.int32', 'wb') as ids_file:
-            pool = _pool(n_workers) if n_workers > 1 and len(texts) > chunk_size else None
-            try:
-                texts_of = lambda r: [texts[i] for i in r]
-                results = (pool.imap(_number_chunk, map(texts_of, chunks)) if pool else map(_number_chunk, map(texts_of, chunks)))
-                for pid, local_ids, lengths, new_types in (progress_bar(results, total=len(chunks)) if progress else results):
-                    mapping = local_to_global.setdefault(pid, [])
-                    for token in new_types:
-                        if token not in types: types[token] = len(type_list); type_list.append(token)
-                        mapping.append(types[token])
-                    global_ids = np.asarray(mapping, dtype=np.int32)[local_ids]
-                    ids_file.write(global_ids.tobytes())
-                    if len(type_list) > len(counts):
-                        grow = len(type_list) - len(counts)
-                        counts = np.concatenate([counts, np.zeros(grow, np.int64)])
-                        first_seen = np.concatenate([first_seen, np.full(grow, -1, np.int64)])
-                    counts += np.bincount(global_ids, minlength=len(counts))
-                    unique, first = np.unique(global_ids, return_index=True)
-                    new = first_seen[unique] < 0
-                    first_seen[unique[new]] = written + first[new]
-                    written += len(global_ids)
-                    offsets.append(offsets[-1][-1] + np.cumsum(lengths))
-            finally:
-                if pool: pool.terminate(); pool.join()
-        work = Path(work)
-        np.save(work/'offsets.npy', np.concatenate(offsets))
-        (work/'types.json').write_text(json.dumps(type_list, ensure_ascii=False), encoding='utf-8')
-        np.save(work/'counts.npy', counts); np.save(work/'first_seen.npy', first_seen)
-        (work/'meta.json').write_text(json.dumps(dict(key=key, n_docs=len(texts), n_tokens=int(written), n_types=len(type_list))))
-        os.replace(work, folder)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True); raise
-    corpus = TokenizedCorpus(folder)
-    corpus.from_cache = False
-    return corpus
+# %% ../nbs/01_tokenize.ipynb #a136341e
+@patch(cls_method=True)
+def from_fastai_itos(cls:Vocab,
+                     itos_or_path, # fastai's itos list, or a `.pkl`/`.json` file holding it (e.g. `itos_wt103.pkl`)
+                    ) -> Vocab:
+    "A `Vocab` from fastai's token list or its pickled file (read with `safe_unpickle`: no code runs)."
+    if not isinstance(itos_or_path, (str, os.PathLike)): return cls(itos_or_path)
+    path = Path(itos_or_path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: vocabulary file not found")
+    if path.suffix == '.json':
+        data = json.loads(path.read_text(encoding='utf-8'))
+        return cls(data['itos'] if isinstance(data, dict) and 'itos' in data else data)
+    try: return cls(safe_unpickle(path))
+    except (pickle.UnpicklingError, EOFError, ValueError) as e: raise ValueError(f"{path}: not a pickled list of tokens ({e})") from None

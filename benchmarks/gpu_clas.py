@@ -13,9 +13,7 @@ footprint: the most allocated during its steps minus what was allocated before i
 
 Writes benchmarks/results/gpu_clas.json, merged under the key `<preset>-<device>-<precision>-<bs>x<doc_len>`.
 """
-import os, sys
 import argparse, dataclasses, json, statistics
-from pathlib import Path
 import torch
 import torch.nn.functional as F
 

@@ -2,7 +2,7 @@
 
 Imported as `import gpu_common as C`: a script run as `python benchmarks/<script>.py` has this folder first on `sys.path`.
 """
-import datetime, json, os, platform, shlex, subprocess, sys, time
+import datetime, json, platform, shlex, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 import torch

@@ -24,9 +24,8 @@ the contenders run in turn that many times and the best round counts.
 
 Writes benchmarks/results/gpu_lm_loop.json, merged under the key `<preset>-<device>-<precision>`.
 """
-import os, sys
-import argparse, dataclasses, gc, json, math
-from pathlib import Path
+import sys
+import argparse, dataclasses, gc, json
 import numpy as np
 import torch
 

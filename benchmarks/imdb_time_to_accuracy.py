@@ -29,8 +29,7 @@ and the test evaluation always runs. JSON lines on stdout; the final line holds 
 Writes benchmarks/results/imdb_time_to_accuracy.json (merged under `<preset>-<device>-<direction>`); `--save-probs`
 keeps the test-set probabilities, so that a forward and a backward run (`--backwards`) can be averaged (§3.3).
 """
-import os, sys
-import argparse, dataclasses, json, math, time
+import argparse, json, math, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -42,7 +41,7 @@ IMPORT_START = time.time()
 import gpu_common as C  # benchmarks/gpu_common.py: this script's folder is first on sys.path
 C.block_spacy()
 from ulmfit_nbdev.awd_lstm import AWDLSTMConfig, language_model, language_model_loss
-from ulmfit_nbdev.batching import LMLoader, ClassifierLoader
+from ulmfit_nbdev.batching import LMLoader, ClassifierLoader, seq_len_lr_scale
 from ulmfit_nbdev.classifier import text_classifier, classifier_layer_groups, load_encoder
 from ulmfit_nbdev.discriminative import discriminative_lrs
 from ulmfit_nbdev.unfreezing import freeze_groups
@@ -116,7 +115,7 @@ def train_lm(args, vocab_size, lm_train, lm_valid, device, dtype, lm_deadline):
         for inputs, targets in loader:
             if step >= total: break
             pct = step / total
-            scale = inputs.size(1) / args.bptt if args.variable_bptt else 1.
+            scale = seq_len_lr_scale(inputs.size(1), args.bptt) if args.variable_bptt else 1.
             set_hypers(optimizer, [schedule(args.schedule, pct, args.lm_lr) * scale], momentum(args.schedule, pct, (0.8, 0.7, 0.8)))
             with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 loss = language_model_loss(model(inputs), targets, 2., 1.)

@@ -14,12 +14,11 @@ processes) gives `tokens_per_s` and the ratios, the median round is reported bes
 
 Results are merged into benchmarks/results/model_step.json under the key `<preset>-<device>-<precision>-<bs>x<bptt>`.
 """
-import os, sys
+import sys
 import argparse, dataclasses, datetime, json, platform, statistics, time
 from pathlib import Path
 import torch
 from torch import nn
-import torch.nn.functional as F
 from ulmfit_nbdev.awd_lstm import AWDLSTMConfig, language_model, language_model_loss
 
 PRESETS = {  # config, vocabulary size, batch size, bptt

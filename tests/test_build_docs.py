@@ -1,7 +1,6 @@
 "Unit tests of the docs builder's transformations (`tools/build_docs.py`); the site itself is tested by `tools/check_docs.py`."
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 from fastcore.basics import AttrDict
 

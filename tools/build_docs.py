@@ -172,7 +172,7 @@ def split_title_cell(nb):
 def add_method_docs(nb, page_syms:list, shown:ShowDocNamespace, problems:list):
     "Add a show_doc entry for every exported name of this page not documented yet (methods, mostly), after its class."
     documented = {getattr(c, 'sd_name', None) for c in nb.cells}
-    ns = shown.namespace(None)
+    shown.namespace(None)
     for full, short, anchor in page_syms:
         if short in documented or not is_public(short): continue
         owner = short.rsplit('.', 1)[0] if '.' in short else None
@@ -364,7 +364,6 @@ def build(outdir:Path, verbose=False, root:Path=ROOT) -> list:
         if missing: problems.append(f'_modidx.py links to pages no notebook builds: {missing[:5]}')
 
         from sphinx.application import Sphinx
-        import sphinx.util.logging
         warn_io = io.StringIO()
         html = Path(tmp)/'html'
         title = cfg.get('title', cfg.lib_name)

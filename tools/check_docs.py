@@ -11,7 +11,7 @@ by MathJax (no raw `$$`, `\\(`, `\\[` left in the text). The STLR page's plot mu
 find a page; every exported name in `_modidx.py` must have its API anchor. Screenshots of the index and of the STLR
 page go to the screenshots folder (ignored by git). Ends with `N passed, M failed` and exits 1 on any failure.
 """
-import argparse, functools, html.parser, json, re, sys, tempfile, threading, time, urllib.parse
+import argparse, functools, html.parser, re, sys, tempfile, threading, time, urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 

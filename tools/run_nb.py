@@ -3,8 +3,8 @@
 
     python tools/run_nb.py nbs/05_stlr.ipynb [more.ipynb ...] [--flags slow]
 
-Cells carrying a `#| slow`, `#| cuda` or `#| notest` directive are skipped (their outputs cleared) unless the flag
-is passed, exactly like `nbdev-test`. Runs with the notebook's folder as working directory, through a real Jupyter
+Cells carrying a `#| slow`, `#| cuda` or `#| notest` directive are skipped unless the flag is passed, exactly like
+`nbdev-test`; a skipped cell keeps the outputs it has (the stored result of a long run). Runs with the notebook's folder as working directory, through a real Jupyter
 kernel, so matplotlib stores `image/png` outputs (not `<Figure size…>` text, nbdev#1420). Run `nbdev-clean` after.
 """
 import argparse, re, sys, time
@@ -24,7 +24,6 @@ class SkipFlagged(ExecutePreprocessor):
     run_flags = ()
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == 'code' and (cell_flags(cell.source) & (set(FLAGS) - set(self.run_flags))):
-            cell.outputs, cell.execution_count = [], None
             return cell, resources
         return super().preprocess_cell(cell, resources, index)
 

@@ -3,7 +3,8 @@
 
     python tools/test_all.py [--flags "slow"] [--fresh-install] [--skip-docs]
 
-1. nbdev hygiene: `nbdev-export` and `nbdev-clean` leave no diff (modules agree with notebooks, notebooks are clean);
+1. nbdev hygiene: `nbdev-export` and `nbdev-clean` leave no diff (modules agree with notebooks, notebooks are clean),
+   and `ruff check` finds no unused, redefined or undefined names (F401, F811, F821, F841) in the code;
 2. every notebook through `nbdev-test` (two workers; `#| slow`/`#| cuda` cells skipped unless `--flags` names them);
 3. every benchmark script's tiny CPU mode runs (no speed is asserted: speed goals are benchmarks, not tests);
 4. the committed `docs/` and `README.md` are what the notebooks build today, and the site passes the browser test;
@@ -36,6 +37,14 @@ def check_hygiene():
     changed = sorted(set(after.splitlines()) - set(before.splitlines()))
     record('nbdev-export and nbdev-clean leave no diff', rc1 == 0 and rc2 == 0 and not changed, t0,
            out1 + out2 + '\nfiles changed by export/clean:\n' + '\n'.join(changed))
+
+RUFF_RULES = 'F401,F811,F821,F841'   # unused imports, redefinitions, undefined names, unused variables
+
+def check_ruff():
+    t0 = time.time()
+    rc, out = sh([str(BIN/'ruff'), 'check', '--select', RUFF_RULES, '--exclude', 'ulmfit_nbdev/_modidx.py',
+                  'ulmfit_nbdev', 'tools', 'benchmarks', 'tests'])
+    record(f'ruff check --select {RUFF_RULES}: clean', rc == 0, t0, out)
 
 def notebooks():
     return sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))
@@ -125,6 +134,7 @@ def main():
     a = ap.parse_args()
     if not os.environ.get('FASTAI_HOME'): print('note: FASTAI_HOME is not set; datasets come from ~/.fastai or the network')
     check_hygiene()
+    check_ruff()
     check_readme()
     check_notebooks(a.flags)
     check_pytest()

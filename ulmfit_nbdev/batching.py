@@ -6,8 +6,8 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/batching.html.md"""
 
 # %% auto #0
 __all__ = ['check_token_ids', 'batch_major_index', 'shuffled_stream_index', 'variable_bptt_lengths', 'LMLoader',
-           'ScaleLRBySeqLen', 'sorted_chunk_order', 'pad_chunk_batch', 'ClassifierLoader', 'lm_dataloaders',
-           'clas_dataloaders']
+           'seq_len_lr_scale', 'ScaleLRBySeqLen', 'sorted_chunk_order', 'pad_chunk_batch', 'ClassifierLoader',
+           'lm_dataloaders', 'clas_dataloaders']
 
 # %% ../nbs/02_batching.ipynb #76d0d5b7
 import copy
@@ -205,6 +205,12 @@ class LMLoader:
         return next(iter(res))
 
 # %% ../nbs/02_batching.ipynb #f041cd6c
+def seq_len_lr_scale(seq_len:int, # length of this step's window
+                     bptt:int, # the base window length
+                    ) -> float:
+    "AWD-LSTM's rate factor for a window of `seq_len`: a shorter window takes a proportionally smaller step."
+    return seq_len / bptt
+
 class ScaleLRBySeqLen(Callback):
     "Scale the learning rate of each training step by `seq_len / bptt` (AWD-LSTM's variable BPTT), then restore it."
     def __init__(self,
@@ -213,7 +219,7 @@ class ScaleLRBySeqLen(Callback):
     def before_step(self):
         bptt = self.bptt if self.bptt is not None else self.dls.train.bptt
         self.saved_lrs = [h['lr'] for h in self.opt.hypers]
-        self.opt.set_hyper('lr', [lr * self.xb[0].shape[1] / bptt for lr in self.saved_lrs])
+        self.opt.set_hyper('lr', [lr * seq_len_lr_scale(self.xb[0].shape[1], bptt) for lr in self.saved_lrs])
     def after_step(self): self.opt.set_hyper('lr', self.saved_lrs)
 
 # %% ../nbs/02_batching.ipynb #b4f62862

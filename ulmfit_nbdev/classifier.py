@@ -6,13 +6,16 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/classifier.html.md"""
 
 # %% auto #0
 __all__ = ['masked_concat_pool', 'SentenceEncoder', 'PoolingClassifierHead', 'TextClassifier', 'text_classifier',
-           'classifier_layer_groups', 'load_encoder']
+           'classifier_layer_groups', 'load_encoder', 'classifier_probabilities']
 
 # %% ../nbs/08_classifier.ipynb #ba21f886
+import numpy as np
 import torch
 from torch import nn, Tensor
+import torch.nn.functional as F
 from pathlib import Path
 from .awd_lstm import AWDLSTMConfig, AWDLSTMEncoder, load_pretrained
+from .batching import pad_chunk_batch
 
 # %% ../nbs/08_classifier.ipynb #b300ade4
 def masked_concat_pool(
@@ -140,3 +143,26 @@ def load_encoder(
         source = {k[2:]: v for k, v in source.items() if k.startswith('0.')}
     load_pretrained(classifier[0].module, source)
     return classifier
+
+# %% ../nbs/08_classifier.ipynb #3e2fbe48
+@torch.no_grad()
+def classifier_probabilities(
+    model:nn.Module, # a classifier from `text_classifier`
+    docs:list, # documents as 1-D token-id tensors
+    bs:int=64, # documents per batch
+    seq_len:int=72, # BPT3C chunk length (the padding unit)
+    pad_idx:int=1, # id of xxpad
+) -> Tensor: # (documents, classes), rows sum to 1, in input order
+    "Class probabilities of every document, in batches of similar length."
+    model.eval()
+    order = np.argsort([-len(d) for d in docs], kind='stable')
+    out = None
+    for start in range(0, len(docs), bs):
+        batch = order[start:start + bs]
+        lengths = torch.tensor([len(docs[i]) for i in batch])
+        x = pad_chunk_batch(torch.cat([docs[i] for i in batch]), lengths.cumsum(0) - lengths, lengths, pad_idx, seq_len)
+        model.reset()
+        probs = F.softmax(model(x.to(next(model.parameters()).device))[0].float(), -1).cpu()
+        if out is None: out = torch.empty(len(docs), probs.shape[1])
+        out[torch.as_tensor(batch)] = probs
+    return out

@@ -16,7 +16,8 @@ import torch
 from fastcore.script import call_parse
 from fastai.data.external import fastai_cfg
 from .data import load_trec, load_wikitext, read_labelled_csv, DatasetError
-from .pipeline import preset, ulmfit, get_pretrained, ULMFiTConfig, PRESETS
+from .config import preset, ULMFiTConfig, PRESETS
+from .pipeline import ulmfit, get_pretrained
 from .inference import export_classifier, load_classifier
 
 # %% ../nbs/11_cli.ipynb #ee359f43

@@ -6,7 +6,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #12b62136
 from __future__ import annotations
-import csv, io, os, re, shutil, urllib.error
+import io, re, shutil, urllib.error
 from pathlib import Path
 
 import numpy as np

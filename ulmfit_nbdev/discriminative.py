@@ -11,7 +11,6 @@ __all__ = ['LR_DECAY', 'LM_FINE_TUNING_LR', 'CLASSIFIER_LR', 'ulmfit_adam', 'dis
 # %% ../nbs/06_discriminative.ipynb #af51b32b
 from functools import partial
 import numpy as np
-import torch
 from torch import nn
 from fastai.optimizer import Adam
 

@@ -9,16 +9,16 @@ __all__ = ['FORMAT_VERSION', 'export_classifier', 'Predictor', 'load_classifier'
            'generate']
 
 # %% ../nbs/10_inference.ipynb #2ffdfc39
-import json, math
+import json
 from pathlib import Path
-import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .awd_lstm import language_model
-from .classifier import text_classifier
-from .batching import pad_chunk_batch
-from .pipeline import ULMFiTConfig, tokenize, numericalize, atomic_save
+from .classifier import classifier_probabilities
+from .config import ULMFiTConfig
+from .fast_tokenizer import tokenize
+from .tokenizer import numericalize, is_special, TK_MAJ, TK_UP
+from .training import atomic_save
 
 # %% ../nbs/10_inference.ipynb #ad132e7e
 FORMAT_VERSION = 1
@@ -54,21 +54,9 @@ class Predictor:
                       bs:int|None=None, # documents per batch (default: the training batch size)
                      ) -> torch.Tensor: # (documents, classes), rows sum to 1
         "Class probabilities of every document, in input order."
-        ids = numericalize(tokenize(texts, self.pretokenized), self.itos)
-        if self.config.backwards: ids = [d.flip(0) for d in ids]
-        bs = bs or self.config.bs
-        order = np.argsort([-len(d) for d in ids], kind='stable')            # similar lengths share a batch
-        out = torch.empty(len(ids), len(self.classes))
-        with torch.no_grad():
-            for start in range(0, len(ids), bs):
-                batch = order[start:start + bs]
-                lengths = torch.tensor([len(ids[i]) for i in batch])
-                flat = torch.cat([ids[i] for i in batch])
-                x = pad_chunk_batch(flat, lengths.cumsum(0) - lengths, lengths, self.config.model_config('classifier').pad_index,
-                                    self.config.bptt)       # the training loader's layout: (batch, longest)
-                self.model.reset()
-                out[torch.as_tensor(batch)] = F.softmax(self.model(x)[0].float(), -1)
-        return out
+        ids = self.config.directional(numericalize(tokenize(texts, self.pretokenized), self.itos))
+        return classifier_probabilities(self.model, ids, bs or self.config.bs, self.config.bptt,
+                                        self.config.model_config('classifier').pad_index)
 
     def predict(self,
                 texts, # one raw string, or a list of them
@@ -91,13 +79,12 @@ def load_classifier(
     if missing: raise ValueError(f"{path}: not an exported ULMFiT classifier (missing {missing})")
     settings = json.loads(saved['settings'])
     if settings.get('kind') != 'classifier': raise ValueError(f"{path}: holds a {settings.get('kind')!r}, not a classifier")
-    config = ULMFiTConfig.from_dict(settings['config'])
+    config = ULMFiTConfig.from_dict(settings['config'], f"{path}: settings")
     itos, classes, weights = saved['itos'], saved['classes'], saved['model']
     rows = weights['0.module.encoder.weight'].shape[0]
     if rows != len(itos):
         raise ValueError(f"{path}: vocabulary/weights mismatch: the embedding has {rows} rows but the vocabulary has {len(itos)} tokens")
-    model = text_classifier(len(itos), len(classes), config.model_config('classifier'), seq_len=config.bptt,
-                            max_len=config.max_len, lin_ftrs=[config.head_size])
+    model = config.build_classifier(len(itos), len(classes))
     model.load_state_dict(weights)
     return Predictor(model, itos, classes, config, settings.get('pretokenized', False))
 
@@ -123,10 +110,9 @@ def detokenize(tokens:list) -> str:
     "Join tokens into text, applying `xxmaj`/`xxup` and dropping other special tokens."
     words, case = [], None
     for t in tokens:
-        if t in ('xxmaj', 'xxup'): case = t; continue
-        if t.startswith('xx') and t in ('xxbos', 'xxeos', 'xxpad', 'xxunk', 'xxfld', 'xxrep', 'xxwrep') or t.startswith('xxfake'):
-            case = None; continue
-        words.append(t.capitalize() if case == 'xxmaj' else t.upper() if case == 'xxup' else t); case = None
+        if t in (TK_MAJ, TK_UP): case = t; continue
+        if is_special(t): case = None; continue
+        words.append(t.capitalize() if case == TK_MAJ else t.upper() if case == TK_UP else t); case = None
     return ' '.join(words)
 
 def generate(

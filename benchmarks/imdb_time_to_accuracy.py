@@ -41,7 +41,8 @@ IMPORT_START = time.time()
 import gpu_common as C  # benchmarks/gpu_common.py: this script's folder is first on sys.path
 C.block_spacy()
 from ulmfit_nbdev.awd_lstm import AWDLSTMConfig, language_model, language_model_loss
-from ulmfit_nbdev.batching import LMLoader, ClassifierLoader, seq_len_lr_scale
+from ulmfit_nbdev.batching import LMLoader, seq_len_lr_scale
+from ulmfit_nbdev.clas_batching import ClassifierLoader
 from ulmfit_nbdev.classifier import text_classifier, classifier_layer_groups, load_encoder
 from ulmfit_nbdev.discriminative import discriminative_lrs
 from ulmfit_nbdev.unfreezing import freeze_groups

@@ -1,4 +1,4 @@
-"""§3.1 and §4 of Howard & Ruder (2018) (AWD-LSTM trained with BPTT 70, variable-length sequences) and §3.3 (BPT3C): the token ids cut into language-model and classifier batches, as views of one tensor on the training device, identical to fastai's loaders.
+"""§3.1 and §4 of Howard & Ruder (2018) (AWD-LSTM trained with BPTT 70, variable-length sequences): the token ids cut into language-model batches, as views of one tensor on the training device, identical to fastai's `LMDataLoader`.
 
 Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/batching.html.md"""
 
@@ -6,12 +6,10 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/batching.html.md"""
 
 # %% auto #0
 __all__ = ['check_token_ids', 'batch_major_index', 'shuffled_stream_index', 'variable_bptt_lengths', 'LMLoader',
-           'seq_len_lr_scale', 'ScaleLRBySeqLen', 'sorted_chunk_order', 'pad_chunk_batch', 'ClassifierLoader',
-           'lm_dataloaders', 'clas_dataloaders']
+           'seq_len_lr_scale', 'ScaleLRBySeqLen', 'lm_dataloaders']
 
 # %% ../nbs/02_batching.ipynb #76d0d5b7
 import copy
-import math
 import numpy as np
 import torch
 from fastai.callback.core import Callback
@@ -222,120 +220,6 @@ class ScaleLRBySeqLen(Callback):
         self.opt.set_hyper('lr', [lr * seq_len_lr_scale(self.xb[0].shape[1], bptt) for lr in self.saved_lrs])
     def after_step(self): self.opt.set_hyper('lr', self.saved_lrs)
 
-# %% ../nbs/02_batching.ipynb #b4f62862
-def sorted_chunk_order(
-    lengths,              # document lengths
-    bs,                   # batch size
-    rng,                  # numpy Generator or RandomState (or a seed)
-    chunk_batches=50,     # sort within chunks of `chunk_batches * bs` documents, as fastai's `SortedDL`
-):
-    "fastai's `SortedDL` training order: random, longest document first, sorted by length within chunks, batches shuffled."
-    if not hasattr(rng, 'permutation'): rng = np.random.default_rng(rng)
-    lengths = np.asarray(lengths); n = len(lengths)
-    order = rng.permutation(n)
-    longest = int(np.flatnonzero(order == int(np.argmax(lengths)))[0])
-    order[[0, longest]] = order[[longest, 0]]                               # the longest document goes first
-    chunk = np.arange(n) // (bs * chunk_batches)
-    order = order[np.lexsort((-lengths[order], chunk))]                     # stable sort: chunk, then longest first
-    starts = np.arange(0, n, bs)
-    if len(starts) <= 2: return order
-    batch_starts = np.concatenate([starts[:1], rng.permutation(starts[1:-1]), starts[-1:]])
-    return np.concatenate([order[s:s + bs] for s in batch_starts])
-
-# %% ../nbs/02_batching.ipynb #c8db9a5d
-def pad_chunk_batch(
-    flat,                 # concatenated ids of all documents (1-D)
-    offsets,              # start of each document of the batch in `flat` (1-D int64; best on the CPU)
-    lengths,              # length of each document of the batch (1-D int64; best on the CPU)
-    pad_idx=1,            # id of xxpad
-    seq_len=72,           # chunk length of the encoder
-    pad_first=True,       # whole chunks of padding before the document (the rest after), as fastai's classifier
-):
-    "Pad the documents `flat[offsets[i]:offsets[i]+lengths[i]]` into one `(n, max_len)` batch exactly as fastai's `pad_input_chunk`."
-    n, width, total = len(lengths), int(lengths.max()), int(lengths.sum())   # read on the CPU: no device sync
-    device = flat.device
-    offsets, lengths = offsets.to(device), lengths.to(device)
-    out = torch.full((n, width), pad_idx, dtype=flat.dtype, device=device)
-    row = torch.repeat_interleave(torch.arange(n, device=device), lengths, output_size=total)
-    within = torch.arange(total, device=device) - torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths, output_size=total)
-    start = (width - lengths) // seq_len * seq_len if pad_first else torch.zeros_like(lengths)
-    out[row, start[row] + within] = flat[offsets[row] + within]
-    return out
-
-# %% ../nbs/02_batching.ipynb #d92733ff
-class ClassifierLoader:
-    "Classifier batches: documents sorted-ish by length (fastai's `SortedDL`), padded in whole `seq_len` chunks like fastai's."
-    n_inp = 1
-    def __init__(self,
-        docs,                 # documents: list of 1-D integer tensors
-        labels,               # one label per document (1-D tensor)
-        bs=64,                # documents per batch
-        shuffle=False,        # training order (random sorted chunks) instead of longest-first
-        seed=None,            # seed of the training orders (drawn from torch's RNG if None)
-        pad_idx=1,            # id of xxpad
-        seq_len=72,           # the encoder's chunk length (BPT3C)
-        device='cpu',         # where the ids and the batches live
-        drop_last=False,      # drop the last incomplete batch
-        max_tokens=None,      # keep only the last `max_tokens` tokens of each document (None: all)
-        pad_first=True,       # padding before the documents, as fastai's classifier
-        vocab_size=None,      # if given, ids must be < `vocab_size`
-        chunk_batches=50,     # training order: sort within chunks of `chunk_batches * bs` documents
-    ):
-        flat, lengths = check_token_ids(docs, vocab_size, 'ClassifierLoader')
-        labels = torch.as_tensor(labels)
-        if labels.ndim != 1 or len(labels) != len(lengths):
-            raise ValueError(f'ClassifierLoader: expected one label per document ({len(lengths)}), found labels of shape {tuple(labels.shape)}')
-        if bs < 1: raise ValueError(f'ClassifierLoader: bs must be >= 1, found {bs}')
-        if max_tokens is not None and max_tokens < 1: raise ValueError(f'ClassifierLoader: max_tokens must be >= 1, found {max_tokens}')
-        offsets = lengths.cumsum(0) - lengths
-        if max_tokens is not None:                                  # keep the last `max_tokens` tokens
-            offsets, lengths = offsets + (lengths - max_tokens).clamp(min=0), lengths.clamp(max=max_tokens)
-        self.bs, self.shuffle, self.pad_idx, self.seq_len, self.drop_last = bs, shuffle, pad_idx, seq_len, drop_last
-        self.max_tokens, self.pad_first, self.vocab_size, self.chunk_batches = max_tokens, pad_first, vocab_size, chunk_batches
-        self.seed = int(torch.randint(0, 2**31 - 1, ())) if seed is None else seed
-        self.device = torch.device(device)
-        self.flat, self.labels = flat.to(self.device), labels.to(self.device)
-        self.lengths, self.offsets = lengths, offsets                 # on the CPU: the orders are computed there
-        self.fixed_order, self.epoch = None, 0
-
-    def get_idxs(self, epoch=None):
-        "The order in which `epoch` (default: the next one) visits the documents."
-        epoch = self.epoch if epoch is None else epoch
-        if self.fixed_order is not None: return self.fixed_order
-        if not self.shuffle: return np.argsort(-self.lengths.numpy(), kind='stable')
-        return sorted_chunk_order(self.lengths.numpy(), self.bs, np.random.default_rng([self.seed, epoch]), self.chunk_batches)
-
-    def __len__(self):
-        n = len(self.lengths) if self.fixed_order is None else len(self.fixed_order)
-        return n // self.bs if self.drop_last else math.ceil(n / self.bs)
-
-    def __iter__(self):
-        order = torch.from_numpy(np.asarray(self.get_idxs())); self.epoch += 1
-        for i in range(len(self)):
-            batch = order[i * self.bs:(i + 1) * self.bs]
-            x = pad_chunk_batch(self.flat, self.offsets[batch], self.lengths[batch], self.pad_idx, self.seq_len, self.pad_first)
-            yield x, self.labels[batch.to(self.device)]
-
-    def to(self, device):
-        "Move the ids and labels (and later batches) to `device`; returns `self`."
-        self.device = torch.device(device)
-        self.flat, self.labels = self.flat.to(self.device), self.labels.to(self.device)
-        return self
-
-    def new(self, shuffle=None, drop_last=None, get_idxs=None, **kwargs):
-        "A copy sharing the data; `get_idxs` (a function returning an order) fixes the order, as fastai's `get_preds` does."
-        res = copy.copy(self)
-        if shuffle is not None: res.shuffle = shuffle
-        if drop_last is not None: res.drop_last = drop_last
-        if get_idxs is not None: res.fixed_order = np.asarray(get_idxs())
-        res.epoch = 0
-        return res
-
-    def one_batch(self):
-        "The first batch of the next epoch, without advancing the epoch (fastai's `dls.one_batch()`, `Learner.summary()`)."
-        res = self.new(); res.epoch = self.epoch
-        return next(iter(res))
-
 # %% ../nbs/02_batching.ipynb #537fa741
 def lm_dataloaders(
     train_ids,            # training documents (list of 1-D int tensors)
@@ -352,21 +236,4 @@ def lm_dataloaders(
     "fastai `DataLoaders` of a training and a validation `LMLoader`."
     train = LMLoader(train_ids, bs=bs, bptt=bptt, shuffle=shuffle, seed=seed, variable_bptt=variable_bptt, device=device, **kwargs)
     valid = LMLoader(valid_ids, bs=bs, bptt=bptt, device=device, **kwargs)
-    return DataLoaders(train, valid, path=path, device=device)
-
-# %% ../nbs/02_batching.ipynb #e8721a11
-def clas_dataloaders(
-    train_docs,           # training documents (list of 1-D int tensors)
-    train_labels,         # their labels
-    valid_docs,           # validation documents
-    valid_labels,         # their labels
-    bs=64,                # documents per batch
-    seed=None,            # seed of the training order
-    device='cpu',         # where batches live
-    path='.',             # fastai's `DataLoaders.path`
-    **kwargs,             # more `ClassifierLoader` arguments (pad_idx, seq_len, max_tokens, vocab_size)
-):
-    "fastai `DataLoaders` of a training (shuffled, last partial batch dropped) and a validation `ClassifierLoader`."
-    train = ClassifierLoader(train_docs, train_labels, bs=bs, shuffle=True, seed=seed, drop_last=True, device=device, **kwargs)
-    valid = ClassifierLoader(valid_docs, valid_labels, bs=bs, device=device, **kwargs)
     return DataLoaders(train, valid, path=path, device=device)

@@ -14,8 +14,9 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from pathlib import Path
-from .awd_lstm import AWDLSTMConfig, AWDLSTMEncoder, load_pretrained
-from .batching import pad_chunk_batch
+from .awd_lstm import AWDLSTMConfig, AWDLSTMEncoder
+from .pretrained import load_pretrained, state_dict_of
+from .clas_batching import pad_chunk_batch
 
 # %% ../nbs/08_classifier.ipynb #b300ade4
 def masked_concat_pool(
@@ -134,11 +135,8 @@ def load_encoder(
     source:nn.Module|dict|str|Path, # language model, its encoder, a state dict of either, or a `.pth` file of one
 ) -> TextClassifier: # `classifier`, its encoder loaded
     "Load a (fine-tuned) language model's encoder weights into `classifier`'s encoder."
-    if isinstance(source, (str, Path)):
-        if not Path(source).exists(): raise FileNotFoundError(f"no encoder weights file at {source}")
-        source = torch.load(source, map_location='cpu', weights_only=True)
     if isinstance(source, nn.Module): source = (source[0] if isinstance(source, nn.Sequential) else source).state_dict()
-    if isinstance(source.get('model'), dict): source = source['model']
+    source = state_dict_of(source)                                   # a file, or fastai's {'model': ..., 'opt': ...}
     if any(k.startswith('0.') for k in source):                      # a whole language model: keep its encoder
         source = {k[2:]: v for k, v in source.items() if k.startswith('0.')}
     load_pretrained(classifier[0].module, source)

@@ -7,7 +7,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/config.html.md"""
 # %% auto #0
 __all__ = ['PRETRAIN_SOURCES', 'CHOICES', 'PRESETS', 'ABLATIONS', 'target', 'ULMFiTConfig', 'preset']
 
-# %% ../nbs/09a_config.ipynb #dcdb328f
+# %% ../nbs/09a_config.ipynb #92c31008
 import hashlib, json
 from dataclasses import dataclass, asdict, field, fields
 from fastcore.basics import patch
@@ -18,8 +18,8 @@ from .discriminative import LR_DECAY, LM_FINE_TUNING_LR, CLASSIFIER_LR, discrimi
 from .stlr import SCHEDULES
 from .unfreezing import UNFREEZING
 
-# %% ../nbs/09a_config.ipynb #b8459924
-PRETRAIN_SOURCES = ('wt103', 'corpus', 'none')  # fastai's WikiText-103 weights, pretraining here, no pretraining
+# %% ../nbs/09a_config.ipynb #b37345ae
+PRETRAIN_SOURCES = ('shipped', 'wt103', 'corpus', 'none')  # the package's WikiText-2 model, fastai's WikiText-103 weights, pretraining here, none
 _PAPER = AWDLSTMConfig()
 
 def target(default):
@@ -28,7 +28,7 @@ def target(default):
 
 CHOICES = dict(pretrain=PRETRAIN_SOURCES, lm_schedule=SCHEDULES, clas_schedule=SCHEDULES, unfreezing=UNFREEZING)
 
-# %% ../nbs/09a_config.ipynb #0eb90130
+# %% ../nbs/09a_config.ipynb #30b740c7
 @dataclass(frozen=True)
 class ULMFiTConfig:
     "Every knob of the three ULMFiT stages; the defaults are the paper's (§4)."
@@ -48,7 +48,7 @@ class ULMFiTConfig:
     max_len:int=target(1440) # classifier: gradients and pooling over the last `max_len` tokens (BPT3C)
     valid_frac:float=target(0.1) # held-out share of the labelled training data
     # stage 1: general-domain pretraining
-    pretrain:str=target('wt103') # one of PRETRAIN_SOURCES; 'wt103' falls back to 'corpus' when the weights cannot be had
+    pretrain:str=target('wt103') # one of PRETRAIN_SOURCES; 'shipped' and 'wt103' fall back to 'corpus' when they cannot serve
     pretrain_tokens:int|None=None # use only the first tokens of the corpus (None: all)
     pretrain_epochs:int=1 # epochs over the corpus
     pretrain_lr:float=3e-3 # peak rate of the pretraining one-cycle schedule
@@ -84,7 +84,7 @@ class ULMFiTConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"ULMFiTConfig.{name}={getattr(self, name)!r}; expected one of {list(allowed)}")
 
-# %% ../nbs/09a_config.ipynb #add5c241
+# %% ../nbs/09a_config.ipynb #fcc62727
 @patch
 def to_dict(self:ULMFiTConfig) -> dict:
     "The configuration as plain JSON-able values."
@@ -99,7 +99,7 @@ def from_dict(cls:ULMFiTConfig, d:dict, source:str='configuration'):
     try: return cls(**{k: tuple(v) if k == 'betas' else v for k, v in d.items()})
     except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
 
-# %% ../nbs/09a_config.ipynb #be96bc12
+# %% ../nbs/09a_config.ipynb #f06979df
 @patch
 def model_config(self:ULMFiTConfig, stage:str) -> AWDLSTMConfig:
     "The AWD-LSTM sizes and dropouts of `stage` ('lm' or 'classifier')."
@@ -118,7 +118,7 @@ def build_classifier(self:ULMFiTConfig, vocab_size:int, n_classes:int):
     return text_classifier(vocab_size, n_classes, self.model_config('classifier'), seq_len=self.bptt,
                            max_len=self.max_len, lin_ftrs=[self.head_size])
 
-# %% ../nbs/09a_config.ipynb #331d5e0e
+# %% ../nbs/09a_config.ipynb #d16d8b1d
 @patch
 def optimizer(self:ULMFiTConfig):
     "fastai `opt_func`: `ulmfit_adam` with this configuration's betas."
@@ -135,14 +135,14 @@ def directional(self:ULMFiTConfig, docs:list) -> list:
     "The documents as this configuration reads them: reversed for the backward model."
     return [reverse_stream(d) for d in docs] if self.backwards else list(docs)
 
-# %% ../nbs/09a_config.ipynb #9cfb9158
+# %% ../nbs/09a_config.ipynb #f0736739
 @patch
 def pretrain_key(self:ULMFiTConfig, corpus_name:str) -> str:
     "A short hash of everything that determines the pretrained model."
     shared = {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get('target')}
     return hashlib.sha1(json.dumps([corpus_name, shared], sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-# %% ../nbs/09a_config.ipynb #3f32eed7
+# %% ../nbs/09a_config.ipynb #9cf66eed
 PRESETS = dict(
     paper=dict(),
     cpu=dict(embedding_size=100, hidden_size=256, n_layers=2, pretrain='corpus', pretrain_tokens=600_000, pretrain_epochs=1,
@@ -158,7 +158,7 @@ def preset(name:str, # 'paper', 'cpu' or 'tiny'
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig(**{**PRESETS[name], **changes})
 
-# %% ../nbs/09a_config.ipynb #037e6e2f
+# %% ../nbs/09a_config.ipynb #22f72c4d
 ABLATIONS = {
     'ULMFiT': dict(),
     # Table 4: pretraining

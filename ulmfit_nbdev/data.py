@@ -15,8 +15,8 @@ from fastai.data.external import URLs, untar_data, fastai_cfg
 from fastdownload import download_url
 
 # %% auto #0
-__all__ = ['IMDB_LABELS', 'IMDB_SAMPLE_LABELS', 'TREC_URL', 'TREC_FILES', 'TREC_COARSE', 'WIKITEXT_SPLITS', 'DatasetError',
-           'DatasetNotFound', 'data_root', 'get_dataset', 'read_text', 'load_imdb', 'read_labelled_csv',
+__all__ = ['IMDB_LABELS', 'MISSING_LABELS', 'IMDB_SAMPLE_LABELS', 'TREC_URL', 'TREC_FILES', 'TREC_COARSE', 'WIKITEXT_SPLITS',
+           'DatasetError', 'DatasetNotFound', 'data_root', 'get_dataset', 'read_text', 'load_imdb', 'read_labelled_csv',
            'load_imdb_sample', 'holdout_split', 'get_trec', 'read_trec_file', 'load_trec', 'split_articles',
            'count_tokens', 'load_wikitext', 'get_wikitext103']
 
@@ -95,6 +95,8 @@ def load_imdb(
     return out
 
 # %% ../nbs/00_data.ipynb #564dacd9
+MISSING_LABELS = ('nan', 'na', 'n/a', 'null', 'none')  # label values that mean "no label" (compared lower-cased)
+
 def read_labelled_csv(
     path:Path, # CSV file with a header row
     text_col:str='text', # column holding the documents
@@ -115,6 +117,10 @@ def read_labelled_csv(
     for col, what in ((text_col, 'text'), (label_col, 'label')):
         empty = np.flatnonzero(df[col].str.strip().eq('').to_numpy())
         if len(empty): raise DatasetError(f"{path}: row {row(empty[0])}: empty {what} in column {col!r} ({len(empty)} such rows)")
+    missing = np.flatnonzero(df[label_col].str.strip().str.lower().isin(MISSING_LABELS).to_numpy())
+    if len(missing) and (labels is None or df[label_col].iloc[missing[0]] not in labels):
+        raise DatasetError(f"{path}: row {row(missing[0])}: label {df[label_col].iloc[missing[0]]!r} in column {label_col!r} looks "
+                           f"missing ({len(missing)} such rows); fill it in or drop the row")
     if labels is not None:
         bad = np.flatnonzero(~df[label_col].isin(labels).to_numpy())
         if len(bad): raise DatasetError(f"{path}: row {row(bad[0])}: unknown label {df[label_col].iloc[bad[0]]!r} in column "

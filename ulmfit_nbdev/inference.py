@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from .classifier import classifier_probabilities
 from .config import ULMFiTConfig
 from .fast_tokenizer import tokenize
+from .pretrained import read_weights, ModelFileError
 from .tokenizer import numericalize, is_special, TK_MAJ, TK_UP
 from .training import atomic_save
 
@@ -67,26 +68,35 @@ class Predictor:
         out = [dict(label=self.classes[int(p.argmax())], probabilities={c: float(v) for c, v in zip(self.classes, p)}) for p in probs]
         return out[0] if single else out
 
+# %% ../nbs/10_inference.ipynb #6e773eb8
+def _settings(path:Path, text) -> dict:
+    "The settings saved with a classifier, with its configuration rebuilt; clear errors for anything else."
+    try: settings = json.loads(text)
+    except (TypeError, json.JSONDecodeError): raise ModelFileError(f"{path}: its settings are not JSON") from None
+    if not isinstance(settings, dict) or 'config' not in settings:
+        raise ModelFileError(f"{path}: its settings lack the configuration ('config')")
+    if settings.get('kind') != 'classifier': raise ModelFileError(f"{path}: holds a {settings.get('kind')!r}, not a classifier")
+    try: return dict(settings, config=ULMFiTConfig.from_dict(settings['config'], f"{path}: settings"))
+    except ValueError as e: raise ModelFileError(str(e)) from None
+
 # %% ../nbs/10_inference.ipynb #f8f57dab
 def load_classifier(
     path, # a file written by `export_classifier`
 ) -> Predictor:
-    "Rebuild an exported classifier in this process (no pickled code: `torch.load(weights_only=True)`)."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no exported classifier at {path}")
-    saved = torch.load(path, map_location='cpu', weights_only=True)
-    missing = [k for k in ('model', 'itos', 'classes', 'settings') if k not in saved]
-    if missing: raise ValueError(f"{path}: not an exported ULMFiT classifier (missing {missing})")
-    settings = json.loads(saved['settings'])
-    if settings.get('kind') != 'classifier': raise ValueError(f"{path}: holds a {settings.get('kind')!r}, not a classifier")
-    config = ULMFiTConfig.from_dict(settings['config'], f"{path}: settings")
+    "Rebuild an exported classifier in this process, running no code from the file; a bad file is one clear `ModelFileError`."
+    path, saved = Path(path), read_weights(path)
+    if missing := [k for k in ('model', 'itos', 'classes', 'settings') if k not in saved]:
+        raise ModelFileError(f"{path}: not an exported ULMFiT classifier (missing {missing})")
+    settings = _settings(path, saved['settings'])
     itos, classes, weights = saved['itos'], saved['classes'], saved['model']
-    rows = weights['0.module.encoder.weight'].shape[0]
+    rows = weights['0.module.encoder.weight'].shape[0] if '0.module.encoder.weight' in weights else None
     if rows != len(itos):
-        raise ValueError(f"{path}: vocabulary/weights mismatch: the embedding has {rows} rows but the vocabulary has {len(itos)} tokens")
-    model = config.build_classifier(len(itos), len(classes))
-    model.load_state_dict(weights)
-    return Predictor(model, itos, classes, config, settings.get('pretokenized', False))
+        raise ModelFileError(f"{path}: vocabulary/weights mismatch: the embedding has {rows} rows but the vocabulary has {len(itos)} tokens")
+    model = settings['config'].build_classifier(len(itos), len(classes))
+    try: model.load_state_dict(weights)
+    except RuntimeError as e:
+        raise ModelFileError(f"{path}: the weights do not fit the model its settings describe ({str(e).splitlines()[-1].strip()})") from None
+    return Predictor(model, itos, classes, settings['config'], settings.get('pretokenized', False))
 
 # %% ../nbs/10_inference.ipynb #bc2942f5
 class BidirectionalPredictor(Predictor):

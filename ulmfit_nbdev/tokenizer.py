@@ -6,7 +6,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/tokenize.html.md"""
 
 # %% ../nbs/01_tokenize.ipynb #49b19807
 from __future__ import annotations
-import html, json, os, pickle, re
+import html, json, re
 from collections import Counter
 from functools import lru_cache
 from itertools import chain
@@ -21,7 +21,7 @@ __all__ = ['UNK', 'PAD', 'BOS', 'EOS', 'FLD', 'TK_REP', 'TK_WREP', 'TK_UP', 'TK_
            'token_rules', 'is_special', 'fix_html', 'replace_rep', 'replace_wrep', 'spec_add_spaces',
            'rm_useless_spaces', 'replace_all_caps', 'replace_maj', 'lowercase', 'replace_space', 'apply_rules',
            'spacy_tokenizer', 'check_text', 'tokenize_naive', 'pretokenized_tokens', 'pad_itos', 'make_itos',
-           'merge_itos', 'safe_unpickle', 'Vocab', 'numericalize']
+           'merge_itos', 'Vocab', 'numericalize']
 
 # %% ../nbs/01_tokenize.ipynb #bae0f1b6
 UNK, PAD, BOS, EOS, FLD, TK_REP, TK_WREP, TK_UP, TK_MAJ = "xxunk xxpad xxbos xxeos xxfld xxrep xxwrep xxup xxmaj".split()
@@ -206,19 +206,6 @@ def merge_itos(
     known = set(merged)
     return pad_itos(merged + [token for token in dict.fromkeys(other) if token not in known and token != FAKE])
 
-# %% ../nbs/01_tokenize.ipynb #cb310eb1
-class _PlainUnpickler(pickle.Unpickler):
-    "An unpickler that refuses to import anything, so loading cannot run code."
-    def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only plain data (lists, dicts, str, numbers) is unpickled")
-
-def safe_unpickle(
-    file, # a path, or a binary file object
-):
-    "Load a pickle of plain Python data (such as fastai's `itos_wt103.pkl`) without importing or running anything."
-    if not isinstance(file, (str, os.PathLike)): return _PlainUnpickler(file).load()
-    with open(file, 'rb') as f: return _PlainUnpickler(f).load()
-
 # %% ../nbs/01_tokenize.ipynb #f9ef2e95
 class Vocab:
     "The id <-> token mapping of a language model, fastai-compatible."
@@ -245,16 +232,18 @@ class Vocab:
         get, unk = self.stoi.get, self.unk_id
         return np.fromiter((get(token, unk) for token in tokens), dtype=np.int64, count=len(tokens))
 
-    def decode(self,
-               ids, # token ids (sequence, numpy array or tensor)
-              ) -> list: # tokens
-        "Tokens of `ids`; an id outside `[0, len(self))` is an error."
-        ids = np.asarray(ids.cpu() if isinstance(ids, torch.Tensor) else ids)
-        if ids.size and not np.issubdtype(ids.dtype, np.integer): raise TypeError(f"token ids must be integers, found {ids.dtype}")
-        bad = np.flatnonzero((ids < 0) | (ids >= len(self.itos))) if ids.size else []
-        if len(bad): raise IndexError(f"token id {ids.flat[bad[0]]} at position {bad[0]} is outside the vocabulary "
-                                      f"(ids 0..{len(self.itos) - 1}; {len(bad)} such ids)")
-        return [self.itos[i] for i in ids.tolist()]
+# %% ../nbs/01_tokenize.ipynb #4451501b
+@patch
+def decode(self:Vocab,
+           ids, # token ids (sequence, numpy array or tensor)
+          ) -> list: # tokens
+    "Tokens of `ids`; an id outside `[0, len(self))` is an error."
+    ids = np.asarray(ids.cpu() if isinstance(ids, torch.Tensor) else ids)
+    if ids.size and not np.issubdtype(ids.dtype, np.integer): raise TypeError(f"token ids must be integers, found {ids.dtype}")
+    bad = np.flatnonzero((ids < 0) | (ids >= len(self.itos))) if ids.size else []
+    if len(bad): raise IndexError(f"token id {ids.flat[bad[0]]} at position {bad[0]} is outside the vocabulary "
+                                  f"(ids 0..{len(self.itos) - 1}; {len(bad)} such ids)")
+    return [self.itos[i] for i in ids.tolist()]
 
 # %% ../nbs/01_tokenize.ipynb #c48a2f52
 @patch(cls_method=True)
@@ -299,18 +288,3 @@ def load(cls:Vocab, path) -> Vocab:
     if not isinstance(data, dict) or data.get('format') != 'ulmfit_nbdev.Vocab':
         raise ValueError(f"{path}: expected a JSON object with format 'ulmfit_nbdev.Vocab', found {str(data)[:60]!r}")
     return cls(data['itos'])
-
-# %% ../nbs/01_tokenize.ipynb #a136341e
-@patch(cls_method=True)
-def from_fastai_itos(cls:Vocab,
-                     itos_or_path, # fastai's itos list, or a `.pkl`/`.json` file holding it (e.g. `itos_wt103.pkl`)
-                    ) -> Vocab:
-    "A `Vocab` from fastai's token list or its pickled file (read with `safe_unpickle`: no code runs)."
-    if not isinstance(itos_or_path, (str, os.PathLike)): return cls(itos_or_path)
-    path = Path(itos_or_path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: vocabulary file not found")
-    if path.suffix == '.json':
-        data = json.loads(path.read_text(encoding='utf-8'))
-        return cls(data['itos'] if isinstance(data, dict) and 'itos' in data else data)
-    try: return cls(safe_unpickle(path))
-    except (pickle.UnpicklingError, EOFError, ValueError) as e: raise ValueError(f"{path}: not a pickled list of tokens ({e})") from None

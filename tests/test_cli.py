@@ -56,7 +56,8 @@ def test_resume_gives_the_uninterrupted_metrics(data, reference, tmp_path, stage
     done = subprocess.run(command(data, out), capture_output=True, text=True, env=env())
     assert done.returncode == 0, done.stderr
     summary, expected = reference
-    assert json.loads(done.stdout) == summary
+    without_path = lambda result: {k: v for k, v in result.items() if k != 'model'}
+    assert without_path(json.loads(done.stdout)) == without_path(summary)
     assert records(out) == expected                                # every epoch once, the same numbers
     assert not list(out.glob('*.ckpt'))                            # checkpoints removed after the finished run
 

@@ -21,7 +21,8 @@ Pipeline, one notebook at a time:
 4. Sphinx + myst-nb render the stored outputs (no execution) with the furo theme (navigation in notebook order,
    client-side search) and MathJax 3 vendored in `tools/docs/_static/mathjax` (no CDN).
 """
-import argparse, ast, contextlib, filecmp, importlib, io, json, os, re, shutil, sys, tempfile, time, warnings
+import argparse, ast, base64, contextlib, filecmp, hashlib, html, html.parser, importlib, inspect, io, json, os, re, shutil, sys, \
+    tempfile, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,11 +49,66 @@ def docname(nb_path:Path) -> str:
 
 # --- show_doc rendered in-process --------------------------------------------------------------------------------------
 
+def own_docstring(sym) -> str:
+    "The docstring written for `sym` itself, never one inherited (PyTorch's `forward`, fastai's callback events)."
+    if isinstance(sym, property): sym = sym.fget
+    sym = getattr(sym, '__func__', sym)
+    if inspect.isclass(sym):
+        doc = sym.__dict__.get('__doc__')
+        init = sym.__dict__.get('__init__')
+        if not (isinstance(doc, str) and doc.strip()) and init is not None: doc = getattr(init, '__doc__', None)
+    else: doc = getattr(sym, '__doc__', None)  # a function's `__doc__` is its own
+    return inspect.cleandoc(doc) if isinstance(doc, str) and doc.strip() else ''
+
+def _callback_events() -> set:
+    try:
+        from fastai.callback.core import _events
+        return set(_events)
+    except Exception: return set()
+
+def missing_docstring(sym, name:str) -> tuple:
+    "What an entry without a docstring of its own says instead, and whether that is worth a build warning."
+    short = (name or getattr(sym, '__name__', '')).rsplit('.', 1)[-1]
+    if short in _callback_events(): return f"*Callback event: fastai's `Learner` calls it at `{short}`.*", False
+    if short == 'forward': return '*The forward pass: what calling the module computes.*', False
+    if short == 'extra_repr': return "*The extra text the module's `repr` shows.*", False
+    return f'*`{short}` has no docstring yet: see its source.*', True
+
+_re_nonetype = re.compile(r':\s*NoneType(?=\s*=\s*None\b)')
+
+def signature_markdown(md:str) -> str:
+    "A parameter whose default is `None` shows `=None`, not the `:NoneType=None` docments infers from the default."
+    return _re_nonetype.sub('', md)
+
+def _make_renderer():
+    from nbdev.showdoc import BasicMarkdownRenderer
+    from fastcore.docments import _docstring, _ital_first, DocmentText
+    class OwnDocRenderer(BasicMarkdownRenderer):
+        "nbdev's show_doc markdown, with the symbol's own docstring only and never an empty entry."
+        missing = []  # names whose entry says they have no docstring (build warnings)
+        def __init__(self, sym, name=None, title_level=3, maxline=110):
+            super().__init__(sym, name=name, title_level=title_level, maxline=maxline)
+            own = own_docstring(self.sym)
+            self.docs = _docstring(own, self.dm.dm if isinstance(self.dm, DocmentText) else {}) if own else ''
+            self.fallback = None
+            if not own:
+                self.fallback, warn = missing_docstring(self.sym, self.nm)
+                if warn: OwnDocRenderer.missing.append(self.nm)
+        def _repr_markdown_(self):
+            md = signature_markdown(super()._repr_markdown_())
+            if self.docs:  # the description paragraph is marked, so the browser test can find empty entries
+                tail = _ital_first(self.docs)
+                return md[:-len(tail)] + '{.showdoc-desc}\n' + tail if md.endswith(tail) else md
+            return md.rstrip('\n') + f'\n\n{{.showdoc-desc .showdoc-nodoc}}\n{self.fallback}\n'
+    return OwnDocRenderer
+
 class ShowDocNamespace:
     "Every exported module imported once; `show_doc(...)` cells are evaluated against them."
     def __init__(self, lib_name:str):
+        from functools import partial
         from nbdev.showdoc import show_doc
-        self.show_doc, self.lib_name = show_doc, lib_name
+        self.renderer = _make_renderer()
+        self.show_doc, self.lib_name = partial(show_doc, renderer=self.renderer), lib_name
         idx = importlib.import_module(f'{lib_name}._modidx').d
         self.syms = idx['syms']
         self.modules, self.errors = {}, []
@@ -169,10 +225,71 @@ def split_title_cell(nb):
             nb.cells.insert(i + 1, mk_cell(rest, 'markdown'))
         return
 
+def _is_patch(dec) -> bool:
+    f = dec.func if isinstance(dec, ast.Call) else dec
+    return (f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None) == 'patch'
+
+def _patched_classes(fn) -> list:
+    "The classes a fastcore `@patch` function is added to (the annotation of its first argument)."
+    args = fn.args.posonlyargs + fn.args.args
+    anno = args[0].annotation if args else None
+    elts = anno.elts if isinstance(anno, ast.Tuple) else [anno]
+    if isinstance(anno, ast.BinOp): elts = [anno.left, anno.right]  # `self:A|B`
+    return [ast.unparse(e) for e in elts if e is not None]
+
+def defined_names(source:str) -> list:
+    """(name, is_method) for what a code cell defines, in order: functions, classes and their methods (`Cls.meth`,
+    a method), `@patch`ed functions (`Cls.meth`, not a method: defined on their own), assignments."""
+    src = '\n'.join(l for l in source.splitlines() if not l.lstrip().startswith(('%', '!')))
+    try: tree = ast.parse(src)
+    except SyntaxError: return []
+    res = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(_is_patch(d) for d in node.decorator_list): res += [(f'{c}.{node.name}', False) for c in _patched_classes(node)]
+            else: res.append((node.name, False))
+        elif isinstance(node, ast.ClassDef):
+            res.append((node.name, False))
+            res += [(f'{node.name}.{b.name}', True) for b in node.body if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                res += [(n.id, False) for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return res
+
+def is_exported(cell) -> bool:
+    return cell.cell_type == 'code' and 'exports' in (getattr(cell, 'directives_', None) or {})
+
+def place_sources(nb):
+    """Put each exported cell right under the API entries of the names it defines (its "Show exported source" fold).
+
+    nbdev's `mv_exports` swaps an exported cell with the `show_doc` cell after it by position: two exported cells in a
+    row (a constant, then the function) end with the function's entry folding the constant. Here cells are matched by
+    name: an exported cell goes under the last entry of the functions and classes it defines (entries nbdev generated are
+    put in the order of the code), else under the entry of a method it defines; a cell that defines no documented name
+    (imports, constants, private helpers) stays where it is, shown unfolded. Sets `fold_owner_` on exported cells."""
+    pos = {id(c): i for i, c in enumerate(nb.cells)}
+    entries = {c.sd_name: c for c in nb.cells if getattr(c, 'sd_name', None)}
+    owned = {}
+    for c in nb.cells:
+        if not is_exported(c): continue
+        names = [(n, m) for n, m in defined_names(c.source) if n in entries]
+        top = [n for n, m in names if not m]
+        auto = [entries[n] for n in top if getattr(entries[n], 'has_sd', False)]
+        for slot, e in zip(sorted(pos[id(e)] for e in auto), auto): nb.cells[slot], pos[id(e)] = e, slot  # code order
+        c.fold_owner_ = top[-1] if top else names[0][0] if names else None
+        if c.fold_owner_: owned.setdefault(c.fold_owner_, []).append(c)
+    cells = []
+    for c in nb.cells:
+        if getattr(c, 'fold_owner_', None): continue
+        cells.append(c)
+        cells += owned.get(getattr(c, 'sd_name', None), [])
+    nb.cells = cells
+    return nb
+
 def add_method_docs(nb, page_syms:list, shown:ShowDocNamespace, problems:list):
     "Add a show_doc entry for every exported name of this page not documented yet (methods, mostly), after its class."
+    from fastcore.nbio import mk_cell
     documented = {getattr(c, 'sd_name', None) for c in nb.cells}
-    shown.namespace(None)
     for full, short, anchor in page_syms:
         if short in documented or not is_public(short): continue
         owner = short.rsplit('.', 1)[0] if '.' in short else None
@@ -184,14 +301,14 @@ def add_method_docs(nb, page_syms:list, shown:ShowDocNamespace, problems:list):
         except Exception as e:
             problems.append(f'{nb.path_.name}: no API entry for {full}: {type(e).__name__}: {e}'); continue
         md, name = showdoc_markdown(md)
-        from fastcore.nbio import mk_cell
         new = mk_cell(md, 'markdown'); new.sd_name = name
-        # after the class's entry and the methods already placed after it
+        # after the class's entry, its exported source, and the methods (with their sources) already placed after it
         pos = next((i for i, c in enumerate(nb.cells) if getattr(c, 'sd_name', None) == owner), None)
         if pos is None: pos = len(nb.cells) - 1
-        elif pos + 1 < len(nb.cells) and nb.cells[pos+1].cell_type == 'code' and 'code-fold' in nb.cells[pos+1].source:
-            pos += 1  # the class's exported source, which nbdev's `mv_exports` put right after its entry
-        while pos + 1 < len(nb.cells) and (getattr(nb.cells[pos+1], 'sd_name', '') or '').startswith(f'{owner}.'): pos += 1
+        def _ours(c):
+            n = getattr(c, 'sd_name', None) or getattr(c, 'fold_owner_', None) or ''
+            return n == owner or n.startswith(f'{owner}.')
+        while owner and pos + 1 < len(nb.cells) and _ours(nb.cells[pos+1]): pos += 1
         nb.cells.insert(pos + 1, new)
         documented.add(short)
     return nb
@@ -266,11 +383,156 @@ def degrade_widgets(nb):
         c.outputs = outs
     nb.metadata.pop('widgets', None)
 
+# --- fastai's progress output: one summary table per cell -------------------------------------------------------------
+
+class _ProgressTables(html.parser.HTMLParser):
+    "The `<table class=\"fastprogress\">` tables of an HTML output: [(header, rows)]."
+    def __init__(self):
+        super().__init__(); self.tables, self.cur, self.cell = [], None, None
+    def handle_starttag(self, tag, attrs):
+        if tag == 'table' and 'fastprogress' in (dict(attrs).get('class') or ''): self.cur = ([], [])
+        elif self.cur is None: return
+        elif tag == 'tr' and self.cur[0]: self.cur[1].append([])
+        elif tag in ('th', 'td'): self.cell = []
+    def handle_data(self, data):
+        if self.cell is not None: self.cell.append(data)
+    def handle_endtag(self, tag):
+        if self.cur is None: return
+        if tag in ('th', 'td') and self.cell is not None:
+            text = ''.join(self.cell).strip()
+            (self.cur[0] if tag == 'th' else self.cur[1][-1] if self.cur[1] else self.cur[0]).append(text)
+            self.cell = None
+        elif tag == 'table': self.tables.append((tuple(self.cur[0]), [r for r in self.cur[1] if r])); self.cur = None
+
+def progress_tables(html_text:str) -> list:
+    "[(header, rows)] of fastai's training-progress tables in `html_text`."
+    p = _ProgressTables(); p.feed(html_text); p.close(); return p.tables
+
+_re_progress_bar = re.compile(r'<progress\b[^>]*>.*?</progress>[^<]*', re.S)
+_re_progress_table = re.compile(r'<table\s+class="fastprogress".*?</table>', re.S)
+
+def is_progress_output(html_text:str) -> bool:
+    "fastai/fastprogress output only: progress bars, progress tables and fastprogress's `<style>`, nothing else."
+    if '<progress' not in html_text and 'fastprogress' not in html_text: return False
+    rest = re.sub(r'<style\b.*?</style>', '', html_text, flags=re.S)
+    rest = _re_progress_table.sub('', _re_progress_bar.sub('', rest))
+    return not re.sub(r'<[^>]+>', '', rest).strip()
+
+def progress_summary(header:tuple, fits:list) -> str:
+    "One table for several fits' progress tables with the same columns (a `fit` column numbers them)."
+    esc = lambda v: html.escape(str(v), quote=False)
+    many = len(fits) > 1
+    head = (['fit'] if many else []) + list(header)
+    rows = [([str(i)] if many else []) + r for i, rows in enumerate(fits, 1) for r in rows]
+    cap = f'<caption>{len(fits)} fits, one row per epoch</caption>' if many else ''
+    return ('<table class="fastprogress">' + cap + '<thead><tr>' + ''.join(f'<th>{esc(h)}</th>' for h in head) +
+            '</tr></thead><tbody>' + ''.join('<tr>' + ''.join(f'<td>{esc(v)}</td>' for v in r) + '</tr>' for r in rows) +
+            '</tbody></table>')
+
+def tidy_progress(outputs:list) -> list:
+    """fastai's training progress as the docs show it: the tables of a cell's fits merged into one per set of columns
+    (gradual unfreezing is one fit per epoch: dozens of one-row tables), at the first one's place; progress bars,
+    empty tables and fastprogress's `<style>` dropped; every other output kept, in order."""
+    res, groups = [], {}
+    for o in outputs:
+        data = o.get('data', {})
+        text = ''.join(data.get('text/html', '')) if 'text/html' in data else None
+        if text is None: res.append(o); continue
+        if not text.strip() and set(data) <= {'text/html', 'text/plain'} and \
+           ''.join(data.get('text/plain', '')).strip() in ('', '<IPython.core.display.HTML object>'): continue
+        if not is_progress_output(text): res.append(o); continue
+        for header, rows in progress_tables(text):
+            if not rows: continue
+            if header not in groups: groups[header] = (len(res), []); res.append(None)
+            groups[header][1].append(rows)
+    for header, (i, fits) in groups.items():
+        res[i] = {'output_type': 'display_data', 'metadata': {},
+                  'data': {'text/html': progress_summary(header, fits),
+                           'text/plain': f'training progress: {len(fits)} fit(s), {sum(map(len, fits))} epoch(s)'}}
+    return res
+
+# --- alt text of figures ---------------------------------------------------------------------------------------------
+
+_PLOT_TEXT = dict(set_title='title', title='title', suptitle='suptitle', set_xlabel='xlabel', xlabel='xlabel',
+                  set_ylabel='ylabel', ylabel='ylabel')
+
+def _literal_text(node):
+    "A string literal's text; an f-string's with `…` for what it formats (None if it formats only)."
+    if isinstance(node, ast.Constant) and isinstance(node.value, str): return node.value
+    if isinstance(node, ast.JoinedStr):
+        if not any(isinstance(v, ast.Constant) and str(v.value).strip() for v in node.values): return None
+        return ''.join(str(v.value) if isinstance(v, ast.Constant) else '…' for v in node.values)
+    return None
+
+def _plot_texts(nodes, known:dict) -> dict:
+    "Titles and axis labels that the statements `nodes` write, with those of the known plotting functions they use."
+    res = {k: [] for k in ('suptitle', 'title', 'xlabel', 'ylabel')}
+    def add(kind, node):
+        t = _literal_text(node)
+        if t and t.strip() and t.strip() not in res[kind]: res[kind].append(t.strip())
+    for n in (x for node in nodes for x in ast.walk(node)):
+        if isinstance(n, ast.Call):
+            f = n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id if isinstance(n.func, ast.Name) else None
+            if f in _PLOT_TEXT and n.args: add(_PLOT_TEXT[f], n.args[0])
+            if f == 'set':
+                for k in n.keywords:
+                    if k.arg in res: add(k.arg, k.value)
+        if isinstance(n, ast.Name) and n.id in known:  # a plotting function defined in an earlier cell, called or passed
+            for k, v in known[n.id].items(): res[k] += [t for t in v if t not in res[k]]
+    return res
+
+def plot_texts(source:str, known:dict) -> dict:
+    "What a code cell's figures say ({suptitle, title, xlabel, ylabel: [texts]}); records its functions in `known`."
+    try: tree = ast.parse('\n'.join(l for l in source.splitlines() if not l.lstrip().startswith(('%', '!'))))
+    except SyntaxError: return {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)): known[node.name] = _plot_texts(node.body, known)
+    return _plot_texts([n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))], known)
+
+def _first_sentence(md:str) -> str:
+    text = re.sub(r'^\s*#+\s*', '', md or '', flags=re.M)
+    text = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', text)
+    text = re.sub(r'[`*_]{1,2}|\$+|\\(?=[a-zA-Z{])', '', text)
+    text = ' '.join(text.split())
+    return re.split(r'(?<=[.!?:])\s', text, maxsplit=1)[0].rstrip(':').strip() if text else ''
+
+def figure_alt(texts:dict, prose:str='', heading:str='', limit:int=250) -> str:
+    "Alt text of a figure: its titles and axis labels, else the first sentence of the prose before it, else its section."
+    titles = (texts or {}).get('suptitle', []) + (texts or {}).get('title', [])
+    axes = [f'{k[0]}: {", ".join(v[:3])}' for k in ('xlabel', 'ylabel') if (v := (texts or {}).get(k))]
+    what = '; '.join(titles[:5]) or _first_sentence(prose) or (f'a figure of the section “{heading}”' if heading else 'a figure')
+    alt = f'Figure: {what}' + (f' ({"; ".join(axes)})' if axes else '')
+    return alt if len(alt) <= limit else alt[:limit-1].rstrip() + '…'
+
+def image_key(mime:str, content) -> str:
+    "The name myst-nb gives an output image (the sha256 of its bytes), to find it in the built page."
+    content = ''.join(content) if isinstance(content, list) else content
+    if mime in ('image/png', 'image/jpeg', 'image/gif'): data = base64.b64decode(content)
+    else: data = os.linesep.join(content.splitlines()).encode('utf-8')
+    return hashlib.sha256(data).hexdigest()
+
+def record_figure_alts(cells, alts:dict, page_title:str=''):
+    "Alt text for every image output of `cells` (notebook order), into `alts` (image key -> text)."
+    known, prose, heading = {}, '', page_title
+    for c in cells:
+        if c.cell_type == 'markdown':
+            if getattr(c, 'sd_name', None): continue
+            prose = c.source
+            for m in re.finditer(r'^#+\s+(.+)$', c.source, re.M): heading = m.group(1).strip()
+            continue
+        if c.cell_type != 'code': continue
+        texts = plot_texts(c.source, known)
+        imgs = [(m, o['data'][m]) for o in c.get('outputs', []) for m in o.get('data', {}) if m.startswith('image/')]
+        for i, (mime, content) in enumerate(imgs, 1):
+            alt = figure_alt(texts, prose, heading)
+            if len(imgs) > 1: alt += f' ({i} of {len(imgs)})'
+            alts.setdefault(image_key(mime, content), alt)
+
 # --- one notebook ------------------------------------------------------------------------------------------------------
 
-def process_notebook(path:Path, cfg, shown, problems, pages:set, page_syms:list):
+def process_notebook(path:Path, cfg, shown, problems, pages:set, page_syms:list, alts:dict=None):
     from fastcore.nbio import read_nb, mk_cell
-    from nbdev.processors import FilterDefaults, exec_show_docs
+    from nbdev.processors import FilterDefaults, exec_show_docs, mv_exports
     from nbdev.processors import _default_exp
     nb = read_nb(path)
     nb.path_ = path
@@ -278,33 +540,36 @@ def process_notebook(path:Path, cfg, shown, problems, pages:set, page_syms:list)
     show_exported_source(nb)
     split_title_cell(nb)
     sd_proc = make_showdoc_proc(shown, problems)
-    class Procs(FilterDefaults):
-        def base_procs(self): return [sd_proc if p is exec_show_docs else p for p in super().base_procs()]
+    class Procs(FilterDefaults):  # `mv_exports` matches cells by position: `place_sources` matches them by name
+        def base_procs(self): return [sd_proc if p is exec_show_docs else p for p in super().base_procs() if p is not mv_exports]
     Procs()(nb)
+    place_sources(nb)
     add_method_docs(nb, page_syms, shown, problems)
     degrade_widgets(nb)
+    for c in nb.cells:
+        if c.cell_type == 'code' and c.get('outputs'): c.outputs = tidy_progress(c.outputs)
 
     fm = getattr(nb, 'frontmatter_', {}) or {}
     title, desc = fm.get('title') or path.stem, fm.get('description')
+    if alts is not None: record_figure_alts(nb.cells, alts, title)
     doc_prefix = f"{cfg.doc_host.rstrip('/')}/{cfg.doc_baseurl.strip('/')}/".replace('//', '/').replace(':/', '://') \
         if cfg.get('doc_host') else ''
     git = f"{cfg.git_url.rstrip('/')}/blob/{cfg.branch}"
-    cells, prev_doc = [], False
+    cells = []
     for c in nb.cells:
         if c.cell_type == 'raw' or (c.cell_type == 'markdown' and c.source.strip().startswith('<!-- WARNING: THIS FILE')):
             continue
         if c.cell_type == 'markdown': c.source = fix_links(c.source, doc_prefix, pages, problems, path.name)
         if c.cell_type == 'code':
             opts = cell_options(c)
-            if opts.get('code-fold') == 'show' and not prev_doc:  # exported, but no API entry above (an assignment,
-                c.metadata = {'tags': [t for t in c.metadata.get('tags', []) if t != 'hide-input']}  # imports): show it
-                if not c.metadata['tags']: c.metadata = {}
+            if opts.get('code-fold') == 'show' and not getattr(c, 'fold_owner_', None):  # exported, but no API entry
+                c.metadata = {'tags': [t for t in c.metadata.get('tags', []) if t != 'hide-input']}  # (imports, constants,
+                if not c.metadata['tags']: c.metadata = {}                                           # helpers): shown
             for o in c.get('outputs', []):
                 if 'text/markdown' in o.get('data', {}):
                     o['data']['text/markdown'] = fix_links(''.join(o['data']['text/markdown']), doc_prefix, pages, problems, path.name)
             if not c.source.strip() and not c.get('outputs'): continue
             c.execution_count = None
-        prev_doc = bool(c.get('sd_name'))
         for k in [k for k in c if k.endswith('_') or k in ('has_sd', 'sd_name', 'idx_')]: c.pop(k, None)
         cells.append(c)
 
@@ -327,6 +592,32 @@ def process_notebook(path:Path, cfg, shown, problems, pages:set, page_syms:list)
 
 # --- the site ----------------------------------------------------------------------------------------------------------
 
+# Styles the build adds after tools/docs/_static/custom.css (served as _static/site.css).
+SITE_CSS = """/* Added by tools/build_docs.py, after custom.css. */
+/* Figures: never wider than the column on a desktop; on a phone a wide figure keeps 36rem and scrolls sideways
+   instead of shrinking until its labels are unreadable. */
+div.cell_output { overflow-x: auto; }
+div.cell_output img { max-width: max(100%, 36rem); height: auto; }
+/* Shell commands wrap instead of running past the right edge (a copy gets them whole, on one line). */
+div.highlight-sh pre, div.highlight-bash pre, div.highlight-shell pre, div.highlight-console pre {
+  white-space: pre-wrap; overflow-wrap: anywhere; }
+/* fastai's training progress, one table per cell (build_docs.tidy_progress) */
+table.fastprogress { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+table.fastprogress caption { caption-side: top; text-align: left; color: var(--color-foreground-muted); font-size: 0.9em; }
+table.fastprogress th, table.fastprogress td { border: none; border-bottom: 1px solid var(--color-background-border);
+  padding: 0.15em 0.6em; text-align: right; }
+table.fastprogress thead th { border-bottom: 2px solid var(--color-foreground-border); }
+"""
+
+def set_image_alts(doctree, docname:str, alts:dict, problems:list):
+    "Give every output image the alt text `record_figure_alts` wrote for it (myst-nb's default is its hashed file name)."
+    from docutils import nodes
+    for node in doctree.findall(nodes.image):
+        key = Path(node.get('uri', '')).stem
+        if key in alts: node['alt'] = alts[key]
+        elif not node.get('alt'): problems.append(f'{docname}: an image without alt text: {node.get("uri")}')
+
+
 def build(outdir:Path, verbose=False, root:Path=ROOT) -> list:
     "Build the site of the project at `root` into `outdir`; returns the problems found (show_doc failures, warnings)."
     t0 = time.time()
@@ -336,7 +627,7 @@ def build(outdir:Path, verbose=False, root:Path=ROOT) -> list:
     from nbdev.config import get_config
     import nbformat
     cfg = get_config()
-    problems = []
+    problems, alts = [], {}
     shown = ShowDocNamespace(cfg.lib_name)
     problems += shown.errors
     by_page = shown.pages()
@@ -352,7 +643,7 @@ def build(outdir:Path, verbose=False, root:Path=ROOT) -> list:
                not any(s.startswith(('.', '_')) or s in SKIP_ASSET_DIRS for s in rel.parts[:-1]):
                 (src/rel).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(p, src/rel)
         for path, name in zip(paths, names):
-            nb, title = process_notebook(path, cfg, shown, problems, set(names), by_page.get(f'{name}.html', []))
+            nb, title = process_notebook(path, cfg, shown, problems, set(names), by_page.get(f'{name}.html', []), alts)
             if name == 'index' and len(names) > 1:  # the sidebar: every notebook, in order
                 toc = '```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(n for n in names if n != 'index') + '\n```\n'
                 nb['cells'].append({'cell_type': 'markdown', 'id': 'toctree', 'metadata': {}, 'source': toc})
@@ -373,11 +664,16 @@ def build(outdir:Path, verbose=False, root:Path=ROOT) -> list:
             version = importlib.import_module(cfg.lib_name).__version__
             overrides.update(version=version, release=version)
         except Exception: pass
+        static = Path(tmp)/'static'; static.mkdir()
+        (static/'site.css').write_text(SITE_CSS)
+        overrides.update(html_static_path=[str(CONF_DIR/'_static'), str(static)], html_css_files=['custom.css', 'site.css'])
         app = Sphinx(str(src), str(CONF_DIR), str(html), str(Path(tmp)/'doctrees'), 'html',
                      confoverrides=overrides, status=sys.stdout if verbose else None, warning=warn_io,
                      freshenv=True, parallel=0)
+        app.connect('doctree-resolved', lambda app, doctree, docname: set_image_alts(doctree, docname, alts, problems))
         app.build(force_all=True)
         problems += [l for l in warn_io.getvalue().splitlines() if l.strip()]
+        problems += [f'{n} has no docstring of its own' for n in dict.fromkeys(shown.renderer.missing)]
         (html/'.buildinfo').unlink(missing_ok=True)
         (html/'.buildinfo.bak').unlink(missing_ok=True)
         (html/'.nojekyll').write_text('')

@@ -8,8 +8,19 @@ Every page is loaded from http://127.0.0.1:<free port>/ and checked for: no cons
 no failed request (any request leaving 127.0.0.1 is blocked and counted as a failure: the site must work offline),
 every image loaded (naturalWidth > 0), every local <a href> pointing to an existing page and anchor, equations typeset
 by MathJax (no raw `$$`, `\\(`, `\\[` left in the text). The STLR page's plot must have loaded; client-side search must
-find a page; every exported name in `_modidx.py` must have its API anchor. Screenshots of the index and of the STLR
-page go to the screenshots folder (ignored by git). Ends with `N passed, M failed` and exits 1 on any failure.
+find a page; every exported name in `_modidx.py` must have its API anchor.
+
+What a reader sees, on every page (issue 12):
+- API entries: no docstring inherited from PyTorch or fastai (their first lines, reST roles such as `:class:`), no
+  entry without a description, no `NoneType=None` in a signature;
+- every "Show exported source" fold holds the definition of the entry it sits under;
+- no run of more than MAX_ONE_ROW_TABLES consecutive one-row tables (fastai's per-fit progress), no progress bar;
+- every image has alt text that is neither empty nor a file name or hash; no image is rendered shorter than
+  MIN_FIGURE_HEIGHT px when it is taller than that, on a desktop or a phone-width (390 px) window;
+- code blocks are fully visible or scroll sideways, shell commands wrap (fully visible), at both widths;
+- no text written for this repository's build machines (BUILD_MACHINE_TEXT).
+Screenshots of the index, of the STLR page (desktop and phone) and of the search go to the screenshots folder (ignored
+by git). Ends with `N passed, M failed` and exits 1 on any failure.
 """
 import argparse, functools, html.parser, re, sys, tempfile, threading, time, urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +32,34 @@ CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic'
                  '--disable-background-networking', '--disable-component-update', '--disable-sync',
                  '--disable-dev-shm-usage']
 STLR_PAGE = 'stlr.html'  # nbs/05_stlr.ipynb
+PHONE = {'width': 390, 'height': 844}
+MAX_ONE_ROW_TABLES = 3    # consecutive one-row tables allowed (more: fastai's per-fit progress not summarised)
+MIN_FIGURE_HEIGHT = 120   # px: a figure rendered shorter than this (and than its natural height) is unreadable
+# Text meant for this repository's build machines, not for a user on their own machine.
+BUILD_MACHINE_TEXT = ('../shared', 'seed-fastai-cache', 'not on the machines', 'device machine', 'load average', '/tmp/')
+# First lines of docstrings a project class inherits (PyTorch's `forward`, fastai's callback events) and reST markup:
+# an API entry shows the project's own docstring or none.
+INHERITED_DOC_TEXT = ('Define the computation performed at every call', 'Initialize container for hyper-parameters',
+                      'Set the proper hyper-parameters in the optimizer', 'Return the extra representation of the module')
+RST_MARKUP = re.compile(r':(?:class|meth|func|attr|mod|obj|exc|data|ref):`|^\s*\.\. (?:note|warning|code-block)::', re.M)
+
+def inherited_docstrings(modidx:dict) -> set:
+    "First lines (20+ characters) of the docstrings of methods the project's classes inherit from other libraries."
+    import importlib, inspect
+    res = set(INHERITED_DOC_TEXT)
+    for mod_name, syms in modidx['syms'].items():
+        try: mod = importlib.import_module(mod_name)
+        except Exception: continue
+        for full in syms:
+            obj = getattr(mod, full[len(mod_name)+1:], None)
+            if not inspect.isclass(obj): continue
+            for base in obj.__mro__[1:]:
+                if base is object or base.__module__.startswith(mod_name.split('.')[0]): continue
+                for v in vars(base).values():
+                    doc = inspect.getdoc(v) if callable(v) else None
+                    line = doc.strip().splitlines()[0].strip() if doc and doc.strip() else ''
+                    if len(line) >= 20: res.add(line)
+    return res
 
 class Results:
     def __init__(self): self.passed, self.failed, self.skipped = 0, [], []
@@ -65,7 +104,37 @@ PAGE_PROBE = r"""async () => {
     const m = n.textContent.match(/\$\$|\\\(|\\\[|\$\\[A-Za-z]/);
     if (m) raw.push(n.textContent.trim().slice(0, 80));
   }
-  return {imgs, links, raw,
+  const article = document.querySelector('article') || document.body;
+  // API entries: a heading followed by the signature nbdev's show_doc renders
+  const headings = [...article.querySelectorAll('h1, h2, h3, h4, h5, h6')];
+  const name = h => [...h.childNodes].filter(n => !(n.classList && n.classList.contains('headerlink')))
+                                      .map(n => n.textContent).join('').trim();
+  const isEntry = h => { const n = h.nextElementSibling;
+    return !!n && n.matches('div.highlight-python') && /^(async\s+)?(def|class)\s/.test(n.textContent.trim()); };
+  const entries = headings.filter(isEntry);
+  const emptyEntries = entries.filter(h => {
+    const d = h.parentElement.querySelector(':scope > p.showdoc-desc');
+    return !d || !d.textContent.trim(); }).map(name);
+  const descs = entries.map(h => { const d = h.parentElement.querySelector(':scope > p.showdoc-desc');
+                                   return d ? d.textContent : ''; });
+  const folds = [...article.querySelectorAll('details.hide.above-input')].map(d => {
+    const before = headings.filter(h => h.compareDocumentPosition(d) & Node.DOCUMENT_POSITION_FOLLOWING);
+    const h = before[before.length - 1];
+    return {heading: h ? name(h) : null, entry: !!h && isEntry(h), code: (d.querySelector('pre') || d).textContent}; });
+  // runs of one-row tables with nothing but white space between them
+  const tables = [...article.querySelectorAll('table')];
+  const oneRow = t => t.querySelectorAll('tbody tr').length === 1 ||
+                      (!t.querySelector('tbody') && t.querySelectorAll('tr').length === 2);
+  let run = 0, maxRun = 0;
+  tables.forEach((t, i) => {
+    if (!oneRow(t)) { run = 0; return; }
+    let adjacent = false;
+    if (i > 0 && run > 0) { const r = document.createRange(); r.setStartAfter(tables[i-1]); r.setEndBefore(t);
+                            adjacent = !r.toString().trim(); }
+    run = adjacent ? run + 1 : 1; maxRun = Math.max(maxRun, run); });
+  return {imgs, links, raw, emptyEntries, descs, folds, maxRun, progress: article.querySelectorAll('progress').length,
+          text: article.textContent, entryCount: entries.length,
+          alts: [...article.querySelectorAll('img')].map(i => ({src: i.getAttribute('src'), alt: i.getAttribute('alt')})),
           math: document.querySelectorAll('.math').length,
           typeset: document.querySelectorAll('mjx-container').length,
           merror: document.querySelectorAll('mjx-merror').length,
@@ -73,7 +142,57 @@ PAGE_PROBE = r"""async () => {
           plot: [...document.querySelectorAll('article .cell_output img')].map(i => i.naturalWidth)};
 }"""
 
-def check_page(page, url, name, docs:Path, res:Results, base:str):
+# Runs in the page at the current window size: rendered sizes of figures and code blocks.
+LAYOUT_PROBE = r"""() => {
+  const article = document.querySelector('article') || document.body;
+  const imgs = [...article.querySelectorAll('img')].filter(i => i.naturalHeight > 0).map(i => ({
+    src: i.getAttribute('src'), natural: i.naturalHeight, shown: i.getBoundingClientRect().height}));
+  const scrolls = el => { for (let e = el; e && e !== article.parentElement; e = e.parentElement) {
+    const o = getComputedStyle(e).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+  const code = [...article.querySelectorAll('pre')].filter(p => p.getClientRects().length).map(p => ({
+    text: p.textContent.trim().slice(0, 60), overflow: p.scrollWidth > p.clientWidth + 1, scrollable: scrolls(p),
+    shell: !!p.closest('div.highlight-sh, div.highlight-bash, div.highlight-shell, div.highlight-console')}));
+  return {imgs, code};
+}"""
+
+def check_layout(page, name, res:Results, where:str):
+    "Figures not shrunk to illegibility, code blocks visible or scrollable, shell commands fully visible."
+    info = page.evaluate(LAYOUT_PROBE)
+    small = [f"{i['src']} ({i['shown']:.0f}px of {i['natural']}px)" for i in info['imgs']
+             if i['shown'] + 1 < min(MIN_FIGURE_HEIGHT, i['natural'])]
+    res.check(not small, f'{name}: figures at least {MIN_FIGURE_HEIGHT}px high ({where})', ', '.join(small)[:500])
+    hidden = [c['text'] for c in info['code'] if c['overflow'] and (c['shell'] or not c['scrollable'])]
+    res.check(not hidden, f'{name}: code blocks fully visible or scrollable, commands wrap ({where})', ' | '.join(hidden)[:500])
+
+_re_file_alt = re.compile(r'^\S*\.(png|jpe?g|gif|svg|webp)$|[0-9a-f]{16,}', re.I)
+
+def check_content(info:dict, name:str, res:Results, inherited:set):
+    "The checks of issue 12 on what the page says (see the module docstring)."
+    text = info['text']
+    found = sorted({t for t in inherited if t in text} | set(m.group(0).strip() for m in RST_MARKUP.finditer(text)))
+    res.check(not found, f'{name}: no docstring inherited from PyTorch/fastai, no reST markup', '; '.join(found)[:500])
+    res.check(not info['emptyEntries'], f"{name}: no API entry without a description ({info['entryCount']} entries)",
+              ', '.join(info['emptyEntries'])[:500])
+    wrong = []
+    for f in info['folds']:
+        short = (f['heading'] or '').rsplit('.', 1)[-1]
+        defines = short and re.search(rf'^\s*(?:@\w+.*\n\s*)*(?:async\s+)?(?:def|class)\s+{re.escape(short)}\b|'
+                                      rf'^{re.escape(short)}\s*[:=]', f['code'], re.M)
+        if not (f['entry'] and defines): wrong.append(f"under {f['heading']!r}: {f['code'].strip()[:50]!r}")
+    res.check(not wrong, f"{name}: each source fold holds the definition of its entry ({len(info['folds'])} folds)",
+              '; '.join(wrong)[:800])
+    res.check(info['maxRun'] <= MAX_ONE_ROW_TABLES and not info['progress'],
+              f'{name}: training progress summarised (at most {MAX_ONE_ROW_TABLES} one-row tables in a row, no progress bar)',
+              f"{info['maxRun']} consecutive one-row tables, {info['progress']} progress bars")
+    res.check('NoneType=None' not in text, f'{name}: no NoneType=None in signatures', f"{text.count('NoneType=None')} found")
+    bad_alt = [f"{i['src']}: {i['alt']!r}" for i in info['alts'] if not (i['alt'] or '').strip() or _re_file_alt.search(i['alt'])]
+    res.check(not bad_alt, f'{name}: every image has meaningful alt text', ', '.join(bad_alt)[:500])
+    low = text.lower()
+    machine = [f"{t!r}: ...{' '.join(text[max(0, i-50):i+len(t)+50].split())}..." for t in BUILD_MACHINE_TEXT
+               if (i := low.find(t.lower())) >= 0]
+    res.check(not machine, f"{name}: no text written for the project's build machines", ' | '.join(machine)[:800])
+
+def check_page(page, url, name, docs:Path, res:Results, base:str, inherited:set=frozenset()):
     console, errors, failed = [], [], []
     page.on('console', lambda m: console.append(m.text) if m.type == 'error' else None)
     page.on('pageerror', lambda e: errors.append(str(e)))
@@ -103,6 +222,11 @@ def check_page(page, url, name, docs:Path, res:Results, base:str):
                   f'{name}: equations rendered',
                   f"{info['math']} math elements, {info['typeset']} typeset, {info['merror']} errors, raw: {info['raw'][:3]}")
     elif info['raw']: res.check(False, f'{name}: no raw TeX left', str(info['raw'][:3]))
+    check_content(info, name, res, inherited)
+    check_layout(page, name, res, 'desktop')
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(100)
+    check_layout(page, name, res, f"phone, {PHONE['width']}px")
     return info
 
 def main():
@@ -142,7 +266,8 @@ def main():
                 if not (docs/page_name).is_file() or anchor not in page_ids(docs/page_name): missing.append(f'{full} -> {link}')
         res.check(not missing, f'API entry for every exported name ({sum(map(len, modidx["syms"].values()))} in _modidx.py)',
                   ', '.join(missing)[:800])
-    except ImportError as e: res.check(False, 'ulmfit_nbdev._modidx importable', str(e))
+        inherited = inherited_docstrings(modidx)
+    except ImportError as e: res.check(False, 'ulmfit_nbdev._modidx importable', str(e)); inherited = set(INHERITED_DOC_TEXT)
     from build_docs import notebook_paths, docname
     nb_pages = [docname(p) + '.html' for p in notebook_paths(ROOT/'nbs')]
     res.check(set(nb_pages) <= set(pages), 'a page for every notebook', str(sorted(set(nb_pages) - set(pages))))
@@ -165,7 +290,9 @@ def main():
             ctx.route('**/*', route)
             for name in pages:
                 page = ctx.new_page()
-                info = check_page(page, base + name, name, docs, res, base)
+                info = check_page(page, base + name, name, docs, res, base, inherited)
+                if name == STLR_PAGE: page.screenshot(path=str(shots/'stlr_phone.png'))
+                page.set_viewport_size({'width': 1280, 'height': 900})
                 if name == 'index.html':
                     page.screenshot(path=str(shots/'index.png'))
                     nav = [urllib.parse.urlsplit(h).path.rsplit('/', 1)[-1] for h in

@@ -103,6 +103,8 @@ def check_benchmarks():
             'gpu_lm_loop.py': [py, b/'gpu_lm_loop.py', '--out', f'{d}/gpu_lm_loop.json'],
             'gpu_clas.py': [py, b/'gpu_clas.py', '--out', f'{d}/gpu_clas.json'],
             'pretok_imdb.py --sample': [py, b/'pretok_imdb.py', '--sample', '--workers', '1', '--out', f'{d}/sample.npz', '--cache-dir', f'{d}/tokens'],
+            'distributed.py (tiny)': [py, b/'distributed.py', '--tiny', '--out', f'{d}/distributed.json'],
+            'long_document.py (tiny)': [py, b/'long_document.py', '--words', '500', '--rows', '30', '--out', f'{d}/long_document.json'],
             'imdb_time_to_accuracy.py (tiny)': [py, b/'imdb_time_to_accuracy.py', '--npz', f'{d}/sample.npz', '--preset', 'tiny', '--max-docs', '200', '--out', f'{d}/tta.json'],
         }
         for name, cmd in runs.items():

@@ -150,9 +150,11 @@ def classifier_probabilities(
     bs:int=64, # documents per batch
     seq_len:int=72, # BPT3C chunk length (the padding unit)
     pad_idx:int=1, # id of xxpad
+    max_tokens:int|None=None, # read a longer document from its last `max_tokens` tokens, as the training loader does
 ) -> Tensor: # (documents, classes), rows sum to 1, in input order
     "Class probabilities of every document, in batches of similar length."
     model.eval()
+    if max_tokens is not None: docs = [d[-max_tokens:] for d in docs]
     order = np.argsort([-len(d) for d in docs], kind='stable')
     out = None
     for start in range(0, len(docs), bs):

@@ -9,11 +9,11 @@ __all__ = ['COMMANDS', 'tfidf_logreg_accuracy', 'load_labelled', 'say', 'trainin
            'train_command', 'evaluate_command', 'predict_command', 'pretrain_command', 'run_all', 'demo', 'summarize',
            'result_table', 'parser', 'demo_command', 'main']
 
-# %% ../nbs/11_cli.ipynb #96258376
+# %% ../nbs/11_cli.ipynb #63650074
 import argparse, contextlib, datetime, io, json, os, platform, signal, sys, threading, time
 from pathlib import Path
 
-# %% ../nbs/11_cli.ipynb #9b9391ba
+# %% ../nbs/11_cli.ipynb #8a314639
 def tfidf_logreg_accuracy(train_texts:list, train_labels:list, # training documents and labels
                           test_texts:list, test_labels:list, # test documents and labels
                          ) -> float: # test accuracy
@@ -26,7 +26,7 @@ def tfidf_logreg_accuracy(train_texts:list, train_labels:list, # training docume
     model.fit(list(train_texts), list(train_labels))
     return float(np.mean(model.predict(list(test_texts)) == np.asarray(test_labels)))
 
-# %% ../nbs/11_cli.ipynb #3c2f01c0
+# %% ../nbs/11_cli.ipynb #04f4ef74
 def load_labelled(csv:str|None=None, # CSV file with a header row
                   folder:str|None=None, # folder with one sub-folder of .txt files per label
                   text_col:str='text', # CSV column holding the texts
@@ -44,7 +44,7 @@ def load_labelled(csv:str|None=None, # CSV file with a header row
     if not rows: raise DatasetError(f"{folder}: no <label>/*.txt files (expected one sub-folder per label)")
     return pd.DataFrame(rows)
 
-# %% ../nbs/11_cli.ipynb #32876ca8
+# %% ../nbs/11_cli.ipynb #f88429f1
 def say(*msg):
     "A progress line, on stderr."
     print(*msg, file=sys.stderr, flush=True)
@@ -54,7 +54,7 @@ def training_output(quiet:bool):
     "Send what training prints (fastai's bars and tables) to stderr, or nowhere when `quiet`."
     with contextlib.redirect_stdout(io.StringIO() if quiet else sys.stderr): yield
 
-# %% ../nbs/11_cli.ipynb #709046ff
+# %% ../nbs/11_cli.ipynb #018d36c9
 def parse_settings(pairs:list) -> dict:
     "`['a=1', 'b=x']` as `{'a': 1, 'b': 'x'}`: values read as JSON when they parse, else kept as strings."
     out = {}
@@ -71,7 +71,7 @@ def make_config(preset_name:str, settings:dict):
     if preset_name not in PRESETS: raise ValueError(f"unknown preset {preset_name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig.from_dict({**ULMFiTConfig(**PRESETS[preset_name]).to_dict(), **settings}, '--set')
 
-# %% ../nbs/11_cli.ipynb #d6d49615
+# %% ../nbs/11_cli.ipynb #cb111dc6
 def _in_file(path, error:Exception) -> ValueError:
     "`error` with the file it is about in front, unless it names one already."
     message = str(error)
@@ -100,7 +100,7 @@ def _cache_dir() -> Path:
     from fastai.data.external import fastai_cfg
     return fastai_cfg().path('model')/'ulmfit'
 
-# %% ../nbs/11_cli.ipynb #fbc09ac4
+# %% ../nbs/11_cli.ipynb #66c2c3f9
 def evaluate_command(args) -> dict:
     "`ulmfit evaluate`: accuracy of an exported classifier on a labelled CSV."
     import numpy as np
@@ -130,16 +130,18 @@ def _texts_of(df, args) -> list:
     if empty: raise ValueError(f"{args.csv}: row {empty[0] + 2}: empty text ({len(empty)} such rows)")
     return df[args.text_col].tolist()
 
-# %% ../nbs/11_cli.ipynb #d99fafee
+# %% ../nbs/11_cli.ipynb #d96a8ca5
 def pretrain_command(args) -> dict:
     "`ulmfit pretrain`: stage 1 on WikiText-2, saved as a stage-1 model folder."
     from ulmfit_nbdev.data import load_wikitext
     from ulmfit_nbdev.pipeline import pretrain_lm, save_stage1
+    from ulmfit_nbdev.distributed import distributed_context
     config, out = make_config(args.preset, {**parse_settings(args.set), 'pretrain': 'corpus'}), Path(args.out)
     say(f"stage 1: pretraining a {config.embedding_size}/{config.hidden_size}/{config.n_layers} AWD-LSTM on WikiText-2 "
         f"({config.pretrain_epochs} epochs, vocabulary of {config.pretrain_max_vocab:,}) in {out}")
-    with training_output(args.quiet):
+    with distributed_context() as rank, training_output(args.quiet or rank.rank > 0):   # one process, or one rank of torchrun's
         result = pretrain_lm(load_wikitext(), config, out/'work', log_path=out/'metrics.jsonl')
+    if rank.rank > 0: return dict(rank=rank.rank, folder=str(out))                   # rank 0 alone saves and reports
     save_stage1(out, result, config, command='ulmfit ' + ' '.join(args.argv))
     return dict(folder=str(out), vocabulary=len(result['itos']), seconds=round(result['seconds'], 1),
                 perplexity=_last_perplexity(out/'metrics.jsonl'))
@@ -148,7 +150,7 @@ def _last_perplexity(log:Path):
     records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     return records[-1].get('perplexity') if records else None
 
-# %% ../nbs/11_cli.ipynb #715109f1
+# %% ../nbs/11_cli.ipynb #ec88a6ca
 def _demo_run(train, test, config:dict, pretrained, threads:int) -> dict:
     "One run of the demo (in a worker process): the recipe with `config`, its test accuracy and timings."
     import torch
@@ -179,7 +181,7 @@ def run_all(jobs:list, names:list, workers:int, verbose:bool=True) -> list:
             if verbose: say(f"[{done}/{len(jobs)}] {names[i]}: test accuracy {results[i]['accuracy']:.2%} ({results[i]['seconds']:.0f}s)")
     return results
 
-# %% ../nbs/11_cli.ipynb #de018c60
+# %% ../nbs/11_cli.ipynb #3e5b7de0
 def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
          preset_name:str='cpu', # the configuration (`PRESETS`)
          settings:dict|None=None, # configuration overrides
@@ -207,7 +209,7 @@ def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
     return summarize(runs, tfidf, base, pretrained, dict(n_train=len(train), n_test=len(test), seeds=list(seeds), workers=workers,
                      threads_per_worker=threads, preset=preset_name, seconds=round(time.time() - start, 1), load_average_start=load_start))
 
-# %% ../nbs/11_cli.ipynb #7ccfc011
+# %% ../nbs/11_cli.ipynb #95b38cc5
 def summarize(runs:dict, tfidf:float, config, pretrained, extra:dict) -> dict:
     "The demo's results: mean and spread per arm, the error reduction, the baseline, and how they were measured."
     import numpy as np, torch
@@ -230,7 +232,7 @@ def result_table(results:dict) -> str:
             f"  TF-IDF + logistic regression {100 * results['accuracy_tfidf_logreg']:.1f}%\n"
             f"  error reduction from pretraining {100 * results['error_reduction']:.1f}%")
 
-# %% ../nbs/11_cli.ipynb #ea3ba413
+# %% ../nbs/11_cli.ipynb #3bc46454
 def _common(p, quiet=True, config=True):
     if quiet: p.add_argument('--quiet', action='store_true', help='no training progress (results are still printed)')
     if config:
@@ -260,7 +262,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--out', required=True, help='folder of the stage-1 model'); _common(p)
     return top
 
-# %% ../nbs/11_cli.ipynb #855e2589
+# %% ../nbs/11_cli.ipynb #f7936fe7
 COMMANDS = dict(train=train_command, evaluate=evaluate_command, predict=predict_command, pretrain=pretrain_command)
 
 def demo_command(args) -> str:
@@ -272,7 +274,7 @@ def demo_command(args) -> str:
 
 def _terminate(signum, frame): raise KeyboardInterrupt   # `kill` (SIGTERM) stops a run as Ctrl-C does: checkpoints kept
 
-# %% ../nbs/11_cli.ipynb #22024a5f
+# %% ../nbs/11_cli.ipynb #acfaae89
 def main(argv:list|None=None):
     "The `ulmfit` command: parse, run the subcommand, print its result; bad input is one line on stderr and exit code 2."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]

@@ -7,7 +7,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/config.html.md"""
 # %% auto #0
 __all__ = ['PRETRAIN_SOURCES', 'CHOICES', 'PRESETS', 'ABLATIONS', 'target', 'ULMFiTConfig', 'preset']
 
-# %% ../nbs/09a_config.ipynb #92c31008
+# %% ../nbs/09a_config.ipynb #7274822f
 import hashlib, json
 from dataclasses import dataclass, asdict, field, fields
 from fastcore.basics import patch
@@ -18,7 +18,7 @@ from .discriminative import LR_DECAY, LM_FINE_TUNING_LR, CLASSIFIER_LR, discrimi
 from .stlr import SCHEDULES
 from .unfreezing import UNFREEZING
 
-# %% ../nbs/09a_config.ipynb #b37345ae
+# %% ../nbs/09a_config.ipynb #97a06a35
 PRETRAIN_SOURCES = ('shipped', 'wt103', 'corpus', 'none')  # the package's WikiText-2 model, fastai's WikiText-103 weights, pretraining here, none
 _PAPER = AWDLSTMConfig()
 
@@ -28,7 +28,7 @@ def target(default):
 
 CHOICES = dict(pretrain=PRETRAIN_SOURCES, lm_schedule=SCHEDULES, clas_schedule=SCHEDULES, unfreezing=UNFREEZING)
 
-# %% ../nbs/09a_config.ipynb #30b740c7
+# %% ../nbs/09a_config.ipynb #f983a0c4
 @dataclass(frozen=True)
 class ULMFiTConfig:
     "Every knob of the three ULMFiT stages; the defaults are the paper's (§4)."
@@ -46,6 +46,7 @@ class ULMFiTConfig:
     bs:int=64 # batch size (§4)
     bptt:int=70 # BPTT length (§4)
     max_len:int=target(1440) # classifier: gradients and pooling over the last `max_len` tokens (BPT3C)
+    max_tokens:int|None=target(4096) # classifier: a longer document is read from its last `max_tokens` tokens (None: whole)
     valid_frac:float=target(0.1) # held-out share of the labelled training data
     # stage 1: general-domain pretraining
     pretrain:str=target('wt103') # one of PRETRAIN_SOURCES; 'shipped' and 'wt103' fall back to 'corpus' when they cannot serve
@@ -84,7 +85,7 @@ class ULMFiTConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"ULMFiTConfig.{name}={getattr(self, name)!r}; expected one of {list(allowed)}")
 
-# %% ../nbs/09a_config.ipynb #fcc62727
+# %% ../nbs/09a_config.ipynb #f5b4e728
 @patch
 def to_dict(self:ULMFiTConfig) -> dict:
     "The configuration as plain JSON-able values."
@@ -99,7 +100,7 @@ def from_dict(cls:ULMFiTConfig, d:dict, source:str='configuration'):
     try: return cls(**{k: tuple(v) if k == 'betas' else v for k, v in d.items()})
     except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
 
-# %% ../nbs/09a_config.ipynb #f06979df
+# %% ../nbs/09a_config.ipynb #362776a5
 @patch
 def model_config(self:ULMFiTConfig, stage:str) -> AWDLSTMConfig:
     "The AWD-LSTM sizes and dropouts of `stage` ('lm' or 'classifier')."
@@ -118,7 +119,7 @@ def build_classifier(self:ULMFiTConfig, vocab_size:int, n_classes:int):
     return text_classifier(vocab_size, n_classes, self.model_config('classifier'), seq_len=self.bptt,
                            max_len=self.max_len, lin_ftrs=[self.head_size])
 
-# %% ../nbs/09a_config.ipynb #d16d8b1d
+# %% ../nbs/09a_config.ipynb #92695a31
 @patch
 def optimizer(self:ULMFiTConfig):
     "fastai `opt_func`: `ulmfit_adam` with this configuration's betas."
@@ -135,14 +136,14 @@ def directional(self:ULMFiTConfig, docs:list) -> list:
     "The documents as this configuration reads them: reversed for the backward model."
     return [reverse_stream(d) for d in docs] if self.backwards else list(docs)
 
-# %% ../nbs/09a_config.ipynb #f0736739
+# %% ../nbs/09a_config.ipynb #031c86cd
 @patch
 def pretrain_key(self:ULMFiTConfig, corpus_name:str) -> str:
     "A short hash of everything that determines the pretrained model."
     shared = {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get('target')}
     return hashlib.sha1(json.dumps([corpus_name, shared], sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-# %% ../nbs/09a_config.ipynb #9cf66eed
+# %% ../nbs/09a_config.ipynb #8e258eac
 PRESETS = dict(
     paper=dict(),
     cpu=dict(embedding_size=100, hidden_size=256, n_layers=2, pretrain='corpus', pretrain_tokens=600_000, pretrain_epochs=1,
@@ -158,7 +159,7 @@ def preset(name:str, # 'paper', 'cpu' or 'tiny'
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig(**{**PRESETS[name], **changes})
 
-# %% ../nbs/09a_config.ipynb #22f72c4d
+# %% ../nbs/09a_config.ipynb #4c5cfc1e
 ABLATIONS = {
     'ULMFiT': dict(),
     # Table 4: pretraining

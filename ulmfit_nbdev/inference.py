@@ -57,7 +57,7 @@ class Predictor:
         "Class probabilities of every document, in input order."
         ids = self.config.directional(numericalize(tokenize(texts, self.pretokenized), self.itos))
         return classifier_probabilities(self.model, ids, bs or self.config.bs, self.config.bptt,
-                                        self.config.model_config('classifier').pad_index)
+                                        self.config.model_config('classifier').pad_index, self.config.max_tokens)
 
     def predict(self,
                 texts, # one raw string, or a list of them
@@ -68,7 +68,7 @@ class Predictor:
         out = [dict(label=self.classes[int(p.argmax())], probabilities={c: float(v) for c, v in zip(self.classes, p)}) for p in probs]
         return out[0] if single else out
 
-# %% ../nbs/10_inference.ipynb #6e773eb8
+# %% ../nbs/10_inference.ipynb #c02d3ca5
 def _settings(path:Path, text) -> dict:
     "The settings saved with a classifier, with its configuration rebuilt; clear errors for anything else."
     try: settings = json.loads(text)

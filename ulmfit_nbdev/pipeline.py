@@ -7,9 +7,9 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pipeline.html.md"""
 # %% auto #0
 __all__ = ['SHIPPED_STAGE1', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_lm', 'get_pretrained',
            'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled', 'label_classes',
-           'class_indices', 'evaluate', 'ulmfit', 'plot_metrics']
+           'class_indices', 'warn_long', 'evaluate', 'ulmfit', 'plot_metrics']
 
-# %% ../nbs/09c_pipeline.ipynb #ee270568
+# %% ../nbs/09c_pipeline.ipynb #395dd094
 import json, time, warnings
 import ulmfit_nbdev
 from dataclasses import replace
@@ -28,26 +28,29 @@ from .clas_batching import clas_dataloaders
 from .classifier import classifier_layer_groups, load_encoder, classifier_probabilities
 from .config import ULMFiTConfig
 from .data import holdout_split, load_wikitext
+from .distributed import ddp_lm_learner, is_main_process
 from .fast_tokenizer import tokenize
 from .pretrained import load_pretrained, load_lm_folder
 from .tokenizer import Vocab, merge_itos, numericalize
 from .training import Fit, fit_stage, atomic_save, atomic_write_text
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
 
-# %% ../nbs/09c_pipeline.ipynb #c92c6b91
+# %% ../nbs/09c_pipeline.ipynb #7e3244bc
 def lm_learner(train_ids:list, # training documents, token-id tensors
                valid_ids:list, # validation documents
                itos:list, # vocabulary
                config:ULMFiTConfig, # sizes, dropouts, batch size, BPTT, seed, direction
+               distributed:bool=True, # data-parallel when torchrun started this process (14); False: this process alone
               ) -> Learner:
     "A fastai `Learner` of the configuration's AWD-LSTM language model, with variable-length BPTT."
     dls = lm_dataloaders(config.directional(train_ids), config.directional(valid_ids), bs=config.bs, bptt=config.bptt,
                          variable_bptt=True, seed=config.seed, vocab_size=len(itos), device=default_device())
-    return Learner(dls, config.build_language_model(len(itos)), loss_func=CrossEntropyLossFlat(), opt_func=config.optimizer(),
-                   wd=config.weight_decay, splitter=lm_layer_groups, metrics=[accuracy, Perplexity()],
-                   cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen()])
+    learn = Learner(dls, config.build_language_model(len(itos)), loss_func=CrossEntropyLossFlat(), opt_func=config.optimizer(),
+                    wd=config.weight_decay, splitter=lm_layer_groups, metrics=[accuracy, Perplexity()],
+                    cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen()])
+    return ddp_lm_learner(learn, itos, config.to_dict()) if distributed else learn   # unchanged without a process group
 
-# %% ../nbs/09c_pipeline.ipynb #96633b1f
+# %% ../nbs/09c_pipeline.ipynb #c46d616b
 def classifier_learner(train_ids:list, train_labels, # training documents and their class indices
                        valid_ids:list, valid_labels, # validation documents and their class indices
                        itos:list, # vocabulary
@@ -57,12 +60,12 @@ def classifier_learner(train_ids:list, train_labels, # training documents and th
     "A fastai `Learner` of the configuration's ULMFiT classifier."
     dls = clas_dataloaders(config.directional(train_ids), torch.as_tensor(train_labels), config.directional(valid_ids),
                            torch.as_tensor(valid_labels), bs=min(config.bs, len(train_ids)), seed=config.seed,
-                           seq_len=config.bptt, vocab_size=len(itos), device=default_device())
+                           seq_len=config.bptt, max_tokens=config.max_tokens, vocab_size=len(itos), device=default_device())
     return Learner(dls, config.build_classifier(len(itos), n_classes), loss_func=CrossEntropyLossFlat(),
                    opt_func=config.optimizer(), wd=config.weight_decay, splitter=classifier_layer_groups,
                    cbs=rnn_cbs(), metrics=accuracy)
 
-# %% ../nbs/09c_pipeline.ipynb #27d628ea
+# %% ../nbs/09c_pipeline.ipynb #a679ac5c
 def take_tokens(token_docs:list, n_tokens:int|None) -> list:
     "The first documents of `token_docs` holding `n_tokens` tokens (the last one cut)."
     if n_tokens is None: return token_docs
@@ -72,7 +75,7 @@ def take_tokens(token_docs:list, n_tokens:int|None) -> list:
         out.append(doc[:n_tokens - total]); total += len(out[-1])
     return out
 
-# %% ../nbs/09c_pipeline.ipynb #7810e53d
+# %% ../nbs/09c_pipeline.ipynb #63c47acc
 def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whitespace-tokenized (`load_wikitext`)
                 config:ULMFiTConfig, # model size, pretraining tokens, epochs, rate, vocabulary, seed
                 cache_dir=None, # folder of cached pretrained models (None: no cache)
@@ -93,10 +96,10 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     fit_stage(learn, [Fit(config.pretrain_epochs, config.pretrain_lr, 'one-cycle', (), 'lm_pretrain')], records=records,
               checkpoint=None if path is None else path.with_suffix('.ckpt'), log_path=log_path, cbs=cbs)
     result = dict(model=learn.model.state_dict(), itos=list(itos), seconds=time.time() - start)
-    if path is not None: atomic_save(result, path); path.with_suffix('.ckpt').unlink(missing_ok=True)
+    if path is not None and is_main_process(): atomic_save(result, path); path.with_suffix('.ckpt').unlink(missing_ok=True)
     return dict(result, cached=False)
 
-# %% ../nbs/09c_pipeline.ipynb #a5eb935e
+# %% ../nbs/09c_pipeline.ipynb #41b1344e
 SHIPPED_STAGE1 = Path(ulmfit_nbdev.__file__).parent/'models'/'wt2_stage1' # the stage-1 model the package ships
 
 def _fits(config:ULMFiTConfig, folder:Path) -> str|None:
@@ -129,7 +132,7 @@ def get_pretrained(config:ULMFiTConfig, # `pretrain` says where the general-doma
         warnings.warn(f"fastai's WikiText-103 weights cannot be used ({reason}); pretraining on the given corpus instead")
     return pretrain_lm(load_wikitext() if corpus is None else corpus, config, cache_dir, records=records)
 
-# %% ../nbs/09c_pipeline.ipynb #3b52287a
+# %% ../nbs/09c_pipeline.ipynb #86bef133
 def describe_pretrained(pretrained) -> str:
     "What a `get_pretrained` result is, in a few words (for progress lines and results)."
     if pretrained is None: return 'no pretraining'
@@ -138,7 +141,7 @@ def describe_pretrained(pretrained) -> str:
     if pretrained.get('cached'): return 'a cached model pretrained here on WikiText-2'
     return f"a model pretrained on WikiText-2 now, in {pretrained['seconds']:.0f}s"
 
-# %% ../nbs/09c_pipeline.ipynb #d19b031c
+# %% ../nbs/09c_pipeline.ipynb #5c92c485
 def save_stage1(folder, # where the stage-1 model goes
                 result:dict, # `pretrain_lm`'s result
                 config:ULMFiTConfig, # the configuration it was pretrained with
@@ -163,7 +166,7 @@ def _model_card(config, records, n_vocab, seconds, command) -> str:
             f"Files: `model.pth` (weights, fastai's key names), `itos.json` (vocabulary), `config.json` (`ULMFiTConfig`), "
             f"`metrics.jsonl` (per-epoch log).\n")
 
-# %% ../nbs/09c_pipeline.ipynb #1b018895
+# %% ../nbs/09c_pipeline.ipynb #e34b970b
 def finetune_lm(train_tokens:list, # target-task documents (token lists) to fine-tune on
                 valid_tokens:list, # held-out target documents, for perplexity
                 itos:list, # target vocabulary
@@ -186,7 +189,7 @@ def _files(out_dir, stage:str) -> tuple:
     "The checkpoint and metrics files of `stage` in `out_dir` (None, None without one)."
     return (None, None) if out_dir is None else (Path(out_dir)/f'{stage}.ckpt', Path(out_dir)/'metrics.jsonl')
 
-# %% ../nbs/09c_pipeline.ipynb #6c9f9f0a
+# %% ../nbs/09c_pipeline.ipynb #7ae0035d
 def train_classifier(train_ids:list, train_labels, # training documents (id tensors) and class indices
                      valid_ids:list, valid_labels, # validation documents and class indices
                      itos:list, # vocabulary
@@ -209,7 +212,7 @@ def train_classifier(train_ids:list, train_labels, # training documents (id tens
     freeze_groups(learn.opt.param_lists, range(n_groups))
     return learn
 
-# %% ../nbs/09c_pipeline.ipynb #dfdec8fd
+# %% ../nbs/09c_pipeline.ipynb #ebaa0e8e
 def check_labelled(df, name:str='train', text_col:str='text', label_col:str='label'):
     "Raise a clear `ValueError` unless `df` has non-empty text and label columns."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name}: expected a pandas DataFrame, found {type(df).__name__}")
@@ -234,20 +237,29 @@ def class_indices(labels, classes:list) -> torch.Tensor:
     if unknown := sorted(set(labels) - set(index)): raise ValueError(f"label(s) {unknown} are not among the classes {classes}")
     return torch.tensor([index[l] for l in labels])
 
-# %% ../nbs/09c_pipeline.ipynb #d5a434da
+# %% ../nbs/09c_pipeline.ipynb #cc4db063
+def warn_long(docs:list, max_tokens:int|None):
+    "Warn when documents are longer than `max_tokens` (they will be read from their last `max_tokens` tokens)."
+    if max_tokens is None: return
+    if n := sum(len(d) > max_tokens for d in docs):
+        warnings.warn(f"{n} document(s) longer than {max_tokens:,} tokens are read from their last {max_tokens:,} "
+                      f"(ULMFiTConfig.max_tokens; set it to None to read every document whole)")
+
+# %% ../nbs/09c_pipeline.ipynb #96566ec9
 def evaluate(model, # a trained classifier
              ids:list, # documents, token-id tensors
              labels, # class indices
              config:ULMFiTConfig, # batch size, BPTT, direction
             ) -> dict: # {'accuracy', 'error', 'loss', 'probabilities'}
     "Accuracy, error and loss of the classifier on `ids`, and its class probabilities (in input order)."
-    probs = classifier_probabilities(model, config.directional(ids), config.bs, config.bptt, config.model_config('classifier').pad_index)
+    probs = classifier_probabilities(model, config.directional(ids), config.bs, config.bptt,
+                                     config.model_config('classifier').pad_index, config.max_tokens)
     labels = torch.as_tensor(labels)
     accuracy_ = float((probs.argmax(-1) == labels).float().mean())
     loss = float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels))
     return dict(accuracy=accuracy_, error=1 - accuracy_, loss=loss, probabilities=probs)
 
-# %% ../nbs/09c_pipeline.ipynb #05065ef9
+# %% ../nbs/09c_pipeline.ipynb #7cd1928a
 def _prepare(out_dir, config:ULMFiTConfig):
     "Create `out_dir` and save `config` there; refuse a folder that holds a run of another configuration."
     if out_dir is None: return None
@@ -269,7 +281,7 @@ def _encoder(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records
     if path is not None: atomic_save(dict(encoder=lm.model[0].state_dict(), itos=list(itos)), path)
     return lm.model[0].state_dict(), lm.model
 
-# %% ../nbs/09c_pipeline.ipynb #58320636
+# %% ../nbs/09c_pipeline.ipynb #04219c76
 def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `label`
            test_df:pd.DataFrame|None=None, # labelled test texts, evaluated once at the end
            config:ULMFiTConfig|None=None, # the recipe; `ULMFiTConfig()` (the paper's) if None
@@ -304,6 +316,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
     seconds['lm_finetune'], start = time.time() - start, time.time()
     train_ids, valid_ids = numericalize(train_tokens, itos), numericalize(valid_tokens, itos)
     train_y, valid_y = class_indices(train_df.label, classes), class_indices(valid_df.label, classes)
+    warn_long(train_ids + valid_ids, config.max_tokens)
     say(f"stage 3/3, classifier fine-tuning on {len(train_ids):,} labelled texts, {len(classes)} classes, {config.unfreezing} unfreezing")
     learn = train_classifier(train_ids, train_y, valid_ids, valid_y, itos, len(classes), config, encoder, out_dir, records, cbs)
     seconds['classifier'] = time.time() - start
@@ -314,7 +327,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])
     return result
 
-# %% ../nbs/09c_pipeline.ipynb #6eecdf93
+# %% ../nbs/09c_pipeline.ipynb #7046ecfb
 def plot_metrics(records:list, # per-epoch records from `ulmfit(...)['records']` or metrics.jsonl
                  title:str='', # figure title
                 ):

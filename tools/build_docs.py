@@ -456,19 +456,40 @@ def tidy_progress(outputs:list) -> list:
 _PLOT_TEXT = dict(set_title='title', title='title', suptitle='suptitle', set_xlabel='xlabel', xlabel='xlabel',
                   set_ylabel='ylabel', ylabel='ylabel')
 
-def _literal_text(node):
-    "A string literal's text; an f-string's with `…` for what it formats (None if it formats only)."
+def _formatted(v, consts:dict) -> str:
+    "An f-string's `{name:spec}` with the value `name` was last given in the notebook, else `…`."
+    if not (isinstance(v.value, ast.Name) and v.value.id in consts): return '…'
+    spec = ''.join(str(x.value) for x in v.format_spec.values if isinstance(x, ast.Constant)) if v.format_spec else ''
+    try: return format(consts[v.value.id], spec)
+    except (ValueError, TypeError): return '…'
+
+def _literal_text(node, consts:dict=None):
+    "A string literal's text; an f-string's with the constants it formats, `…` for others (None if it formats only)."
     if isinstance(node, ast.Constant) and isinstance(node.value, str): return node.value
     if isinstance(node, ast.JoinedStr):
         if not any(isinstance(v, ast.Constant) and str(v.value).strip() for v in node.values): return None
-        return ''.join(str(v.value) if isinstance(v, ast.Constant) else '…' for v in node.values)
+        return ''.join(str(v.value) if isinstance(v, ast.Constant) else _formatted(v, consts or {}) for v in node.values)
     return None
 
-def _plot_texts(nodes, known:dict) -> dict:
+def record_constants(nodes, consts:dict):
+    "Names given a number or a string at the top level of a cell (`T, lr_max = 200, 0.01`), into `consts`."
+    for node in nodes:
+        if not isinstance(node, ast.Assign): continue
+        for t in node.targets:
+            pairs = zip(t.elts, node.value.elts) if isinstance(t, ast.Tuple) and isinstance(node.value, ast.Tuple) \
+                    and len(t.elts) == len(node.value.elts) else [(t, node.value)]
+            for name, value in pairs:
+                if not isinstance(name, ast.Name): continue
+                try: v = ast.literal_eval(value)
+                except Exception: consts.pop(name.id, None); continue
+                if isinstance(v, (int, float, str)) and not isinstance(v, bool): consts[name.id] = v
+                else: consts.pop(name.id, None)
+
+def _plot_texts(nodes, known:dict, consts:dict=None) -> dict:
     "Titles and axis labels that the statements `nodes` write, with those of the known plotting functions they use."
     res = {k: [] for k in ('suptitle', 'title', 'xlabel', 'ylabel')}
     def add(kind, node):
-        t = _literal_text(node)
+        t = _literal_text(node, consts)
         if t and t.strip() and t.strip() not in res[kind]: res[kind].append(t.strip())
     for n in (x for node in nodes for x in ast.walk(node)):
         if isinstance(n, ast.Call):
@@ -481,20 +502,23 @@ def _plot_texts(nodes, known:dict) -> dict:
             for k, v in known[n.id].items(): res[k] += [t for t in v if t not in res[k]]
     return res
 
-def plot_texts(source:str, known:dict) -> dict:
-    "What a code cell's figures say ({suptitle, title, xlabel, ylabel: [texts]}); records its functions in `known`."
+def plot_texts(source:str, known:dict, consts:dict=None) -> dict:
+    """What a code cell's figures say ({suptitle, title, xlabel, ylabel: [texts]}), f-strings filled in with the notebook's
+    top-level constants (`consts`, updated); records the cell's functions in `known` (their f-strings stay `…`)."""
     try: tree = ast.parse('\n'.join(l for l in source.splitlines() if not l.lstrip().startswith(('%', '!'))))
     except SyntaxError: return {}
+    consts = {} if consts is None else consts
+    record_constants(tree.body, consts)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)): known[node.name] = _plot_texts(node.body, known)
-    return _plot_texts([n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))], known)
+    return _plot_texts([n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))], known, consts)
 
 def _first_sentence(md:str) -> str:
     text = re.sub(r'^\s*#+\s*', '', md or '', flags=re.M)
     text = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', text)
     text = re.sub(r'[`*_]{1,2}|\$+|\\(?=[a-zA-Z{])', '', text)
     text = ' '.join(text.split())
-    return re.split(r'(?<=[.!?:])\s', text, maxsplit=1)[0].rstrip(':').strip() if text else ''
+    return re.split(r'(?<=[.!?])\s', text, maxsplit=1)[0].rstrip(':.').strip() if text else ''
 
 def figure_alt(texts:dict, prose:str='', heading:str='', limit:int=250) -> str:
     "Alt text of a figure: its titles and axis labels, else the first sentence of the prose before it, else its section."
@@ -513,7 +537,7 @@ def image_key(mime:str, content) -> str:
 
 def record_figure_alts(cells, alts:dict, page_title:str=''):
     "Alt text for every image output of `cells` (notebook order), into `alts` (image key -> text)."
-    known, prose, heading = {}, '', page_title
+    known, consts, prose, heading = {}, {}, '', page_title
     for c in cells:
         if c.cell_type == 'markdown':
             if getattr(c, 'sd_name', None): continue
@@ -521,7 +545,7 @@ def record_figure_alts(cells, alts:dict, page_title:str=''):
             for m in re.finditer(r'^#+\s+(.+)$', c.source, re.M): heading = m.group(1).strip()
             continue
         if c.cell_type != 'code': continue
-        texts = plot_texts(c.source, known)
+        texts = plot_texts(c.source, known, consts)
         imgs = [(m, o['data'][m]) for o in c.get('outputs', []) for m in o.get('data', {}) if m.startswith('image/')]
         for i, (mime, content) in enumerate(imgs, 1):
             alt = figure_alt(texts, prose, heading)

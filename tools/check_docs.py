@@ -112,11 +112,14 @@ PAGE_PROBE = r"""async () => {
   const isEntry = h => { const n = h.nextElementSibling;
     return !!n && n.matches('div.highlight-python') && /^(async\s+)?(def|class)\s/.test(n.textContent.trim()); };
   const entries = headings.filter(isEntry);
-  const emptyEntries = entries.filter(h => {
-    const d = h.parentElement.querySelector(':scope > p.showdoc-desc');
-    return !d || !d.textContent.trim(); }).map(name);
-  const descs = entries.map(h => { const d = h.parentElement.querySelector(':scope > p.showdoc-desc');
-                                   return d ? d.textContent : ''; });
+  // described: documented parameters (comments in the signature) or text between the signature and the next entry
+  const described = h => {
+    if (h.nextElementSibling.querySelector('.c1')) return true;
+    for (let e = h.nextElementSibling.nextElementSibling; e && !e.matches('hr, h1, h2, h3, h4, h5, h6, section');
+         e = e.nextElementSibling)
+      if (!e.querySelector('a.showdoc-source') && e.textContent.trim()) return true;
+    return false; };
+  const emptyEntries = entries.filter(h => !described(h)).map(name);
   const folds = [...article.querySelectorAll('details.hide.above-input')].map(d => {
     const before = headings.filter(h => h.compareDocumentPosition(d) & Node.DOCUMENT_POSITION_FOLLOWING);
     const h = before[before.length - 1];
@@ -132,7 +135,7 @@ PAGE_PROBE = r"""async () => {
     if (i > 0 && run > 0) { const r = document.createRange(); r.setStartAfter(tables[i-1]); r.setEndBefore(t);
                             adjacent = !r.toString().trim(); }
     run = adjacent ? run + 1 : 1; maxRun = Math.max(maxRun, run); });
-  return {imgs, links, raw, emptyEntries, descs, folds, maxRun, progress: article.querySelectorAll('progress').length,
+  return {imgs, links, raw, emptyEntries, folds, maxRun, progress: article.querySelectorAll('progress').length,
           text: article.textContent, entryCount: entries.length,
           alts: [...article.querySelectorAll('img')].map(i => ({src: i.getAttribute('src'), alt: i.getAttribute('alt')})),
           math: document.querySelectorAll('.math').length,

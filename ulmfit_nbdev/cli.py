@@ -9,11 +9,11 @@ __all__ = ['COMMANDS', 'tfidf_logreg_accuracy', 'load_labelled', 'say', 'trainin
            'train_command', 'evaluate_command', 'predict_command', 'pretrain_command', 'run_all', 'demo', 'summarize',
            'result_table', 'parser', 'demo_command', 'main']
 
-# %% ../nbs/11_cli.ipynb #63650074
-import argparse, contextlib, datetime, io, json, os, platform, signal, sys, threading, time
+# %% ../nbs/11_cli.ipynb #015d8fbb
+import argparse, contextlib, datetime, io, json, os, platform, shutil, signal, sys, threading, time
 from pathlib import Path
 
-# %% ../nbs/11_cli.ipynb #8a314639
+# %% ../nbs/11_cli.ipynb #16466d6a
 def tfidf_logreg_accuracy(train_texts:list, train_labels:list, # training documents and labels
                           test_texts:list, test_labels:list, # test documents and labels
                          ) -> float: # test accuracy
@@ -26,7 +26,7 @@ def tfidf_logreg_accuracy(train_texts:list, train_labels:list, # training docume
     model.fit(list(train_texts), list(train_labels))
     return float(np.mean(model.predict(list(test_texts)) == np.asarray(test_labels)))
 
-# %% ../nbs/11_cli.ipynb #04f4ef74
+# %% ../nbs/11_cli.ipynb #307d8f4b
 def load_labelled(csv:str|None=None, # CSV file with a header row
                   folder:str|None=None, # folder with one sub-folder of .txt files per label
                   text_col:str='text', # CSV column holding the texts
@@ -44,7 +44,7 @@ def load_labelled(csv:str|None=None, # CSV file with a header row
     if not rows: raise DatasetError(f"{folder}: no <label>/*.txt files (expected one sub-folder per label)")
     return pd.DataFrame(rows)
 
-# %% ../nbs/11_cli.ipynb #f88429f1
+# %% ../nbs/11_cli.ipynb #4917515b
 def say(*msg):
     "A progress line, on stderr."
     print(*msg, file=sys.stderr, flush=True)
@@ -54,7 +54,7 @@ def training_output(quiet:bool):
     "Send what training prints (fastai's bars and tables) to stderr, or nowhere when `quiet`."
     with contextlib.redirect_stdout(io.StringIO() if quiet else sys.stderr): yield
 
-# %% ../nbs/11_cli.ipynb #018d36c9
+# %% ../nbs/11_cli.ipynb #f5acf055
 def parse_settings(pairs:list) -> dict:
     "`['a=1', 'b=x']` as `{'a': 1, 'b': 'x'}`: values read as JSON when they parse, else kept as strings."
     out = {}
@@ -71,7 +71,7 @@ def make_config(preset_name:str, settings:dict):
     if preset_name not in PRESETS: raise ValueError(f"unknown preset {preset_name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig.from_dict({**ULMFiTConfig(**PRESETS[preset_name]).to_dict(), **settings}, '--set')
 
-# %% ../nbs/11_cli.ipynb #cb111dc6
+# %% ../nbs/11_cli.ipynb #d046b154
 def _in_file(path, error:Exception) -> ValueError:
     "`error` with the file it is about in front, unless it names one already."
     message = str(error)
@@ -85,9 +85,9 @@ def train_command(args) -> dict:
     train = load_labelled(args.csv, args.folder, args.text_col, args.label_col)
     test = read_labelled_csv(Path(args.test_csv), args.text_col, args.label_col) if args.test_csv else None
     config = make_config(args.preset, {**parse_settings(args.set), 'seed': args.seed, 'backwards': args.backwards})
-    out = Path(args.out)
+    out, pretrained = Path(args.out), _stage1_folder(args.pretrained, config) if args.pretrained else False
     with training_output(args.quiet):
-        try: result = ulmfit(train, test, config, out_dir=out, cache_dir=_cache_dir(), progress=say)
+        try: result = ulmfit(train, test, config, out_dir=out, cache_dir=_cache_dir(), progress=say, pretrained=pretrained)
         except ValueError as e: raise _in_file(args.test_csv if str(e).startswith('test:') else args.csv or args.folder, e) from None
     path = export_classifier(out/'classifier.pth', result['learner'].model, result['itos'], result['classes'], config)
     if not args.keep_checkpoints:
@@ -95,12 +95,18 @@ def train_command(args) -> dict:
     return dict(model=str(path), classes=result['classes'], valid_accuracy=result['valid_accuracy'],
                 **({'test_accuracy': result['accuracy']} if test is not None else {}))
 
+def _stage1_folder(folder, config) -> Path:
+    "The stage-1 folder `--pretrained` names, checked against the configuration."
+    from ulmfit_nbdev.pipeline import stage1_problem
+    if problem := stage1_problem(config, Path(folder)): raise ValueError(f"--pretrained {folder}: cannot be used: {problem}")
+    return Path(folder)
+
 def _cache_dir() -> Path:
     "Where models pretrained here are cached: fastai's model folder (`$FASTAI_HOME/models/ulmfit`)."
     from fastai.data.external import fastai_cfg
     return fastai_cfg().path('model')/'ulmfit'
 
-# %% ../nbs/11_cli.ipynb #66c2c3f9
+# %% ../nbs/11_cli.ipynb #46473651
 def evaluate_command(args) -> dict:
     "`ulmfit evaluate`: accuracy of an exported classifier on a labelled CSV."
     import numpy as np
@@ -130,7 +136,7 @@ def _texts_of(df, args) -> list:
     if empty: raise ValueError(f"{args.csv}: row {empty[0] + 2}: empty text ({len(empty)} such rows)")
     return df[args.text_col].tolist()
 
-# %% ../nbs/11_cli.ipynb #d96a8ca5
+# %% ../nbs/11_cli.ipynb #65819cca
 def pretrain_command(args) -> dict:
     "`ulmfit pretrain`: stage 1 on WikiText-2, saved as a stage-1 model folder."
     from ulmfit_nbdev.data import load_wikitext
@@ -143,6 +149,7 @@ def pretrain_command(args) -> dict:
         result = pretrain_lm(load_wikitext(), config, out/'work', log_path=out/'metrics.jsonl')
     if rank.rank > 0: return dict(rank=rank.rank, folder=str(out))                   # rank 0 alone saves and reports
     save_stage1(out, result, config, command='ulmfit ' + ' '.join(args.argv))
+    shutil.rmtree(out/'work', ignore_errors=True)
     return dict(folder=str(out), vocabulary=len(result['itos']), seconds=round(result['seconds'], 1),
                 perplexity=_last_perplexity(out/'metrics.jsonl'))
 
@@ -150,7 +157,7 @@ def _last_perplexity(log:Path):
     records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     return records[-1].get('perplexity') if records else None
 
-# %% ../nbs/11_cli.ipynb #ec88a6ca
+# %% ../nbs/11_cli.ipynb #a2043e3c
 def _demo_run(train, test, config:dict, pretrained, threads:int) -> dict:
     "One run of the demo (in a worker process): the recipe with `config`, its test accuracy and timings."
     import torch
@@ -181,7 +188,7 @@ def run_all(jobs:list, names:list, workers:int, verbose:bool=True) -> list:
             if verbose: say(f"[{done}/{len(jobs)}] {names[i]}: test accuracy {results[i]['accuracy']:.2%} ({results[i]['seconds']:.0f}s)")
     return results
 
-# %% ../nbs/11_cli.ipynb #3e5b7de0
+# %% ../nbs/11_cli.ipynb #49736558
 def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
          preset_name:str='cpu', # the configuration (`PRESETS`)
          settings:dict|None=None, # configuration overrides
@@ -209,7 +216,7 @@ def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
     return summarize(runs, tfidf, base, pretrained, dict(n_train=len(train), n_test=len(test), seeds=list(seeds), workers=workers,
                      threads_per_worker=threads, preset=preset_name, seconds=round(time.time() - start, 1), load_average_start=load_start))
 
-# %% ../nbs/11_cli.ipynb #95b38cc5
+# %% ../nbs/11_cli.ipynb #7f8a6c5d
 def summarize(runs:dict, tfidf:float, config, pretrained, extra:dict) -> dict:
     "The demo's results: mean and spread per arm, the error reduction, the baseline, and how they were measured."
     import numpy as np, torch
@@ -232,7 +239,7 @@ def result_table(results:dict) -> str:
             f"  TF-IDF + logistic regression {100 * results['accuracy_tfidf_logreg']:.1f}%\n"
             f"  error reduction from pretraining {100 * results['error_reduction']:.1f}%")
 
-# %% ../nbs/11_cli.ipynb #3bc46454
+# %% ../nbs/11_cli.ipynb #42ebc624
 def _common(p, quiet=True, config=True):
     if quiet: p.add_argument('--quiet', action='store_true', help='no training progress (results are still printed)')
     if config:
@@ -252,6 +259,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--test-csv', help='labelled test CSV, evaluated at the end'); t.add_argument('--out', default='ulmfit_run', help='run folder')
     t.add_argument('--text-col', default='text'); t.add_argument('--label-col', default='label'); t.add_argument('--seed', type=int, default=0)
     t.add_argument('--backwards', action='store_true', help='the backward model (documents reversed)')
+    t.add_argument('--pretrained', help='a stage-1 folder (from `ulmfit pretrain`) to start from instead of the preset\'s')
     t.add_argument('--keep-checkpoints', action='store_true', help='keep the stages\' checkpoints after a finished run'); _common(t)
     for name, what in [('evaluate', 'accuracy of an exported classifier on a labelled CSV'), ('predict', 'labels of new texts')]:
         e = sub.add_parser(name, help=what); e.add_argument('--model', required=True, help='an exported classifier.pth')
@@ -262,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--out', required=True, help='folder of the stage-1 model'); _common(p)
     return top
 
-# %% ../nbs/11_cli.ipynb #f7936fe7
+# %% ../nbs/11_cli.ipynb #61bc0ccc
 COMMANDS = dict(train=train_command, evaluate=evaluate_command, predict=predict_command, pretrain=pretrain_command)
 
 def demo_command(args) -> str:
@@ -274,7 +282,7 @@ def demo_command(args) -> str:
 
 def _terminate(signum, frame): raise KeyboardInterrupt   # `kill` (SIGTERM) stops a run as Ctrl-C does: checkpoints kept
 
-# %% ../nbs/11_cli.ipynb #acfaae89
+# %% ../nbs/11_cli.ipynb #0b706c89
 def main(argv:list|None=None):
     "The `ulmfit` command: parse, run the subcommand, print its result; bad input is one line on stderr and exit code 2."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]

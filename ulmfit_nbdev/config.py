@@ -7,7 +7,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/config.html.md"""
 # %% auto #0
 __all__ = ['PRETRAIN_SOURCES', 'CHOICES', 'PRESETS', 'ABLATIONS', 'target', 'ULMFiTConfig', 'preset']
 
-# %% ../nbs/09a_config.ipynb #7274822f
+# %% ../nbs/09a_config.ipynb #2f721082
 import hashlib, json
 from dataclasses import dataclass, asdict, field, fields
 from fastcore.basics import patch
@@ -18,7 +18,7 @@ from .discriminative import LR_DECAY, LM_FINE_TUNING_LR, CLASSIFIER_LR, discrimi
 from .stlr import SCHEDULES
 from .unfreezing import UNFREEZING
 
-# %% ../nbs/09a_config.ipynb #97a06a35
+# %% ../nbs/09a_config.ipynb #1cb2d362
 PRETRAIN_SOURCES = ('shipped', 'wt103', 'corpus', 'none')  # the package's WikiText-2 model, fastai's WikiText-103 weights, pretraining here, none
 _PAPER = AWDLSTMConfig()
 
@@ -28,7 +28,7 @@ def target(default):
 
 CHOICES = dict(pretrain=PRETRAIN_SOURCES, lm_schedule=SCHEDULES, clas_schedule=SCHEDULES, unfreezing=UNFREEZING)
 
-# %% ../nbs/09a_config.ipynb #f983a0c4
+# %% ../nbs/09a_config.ipynb #e5d567ce
 @dataclass(frozen=True)
 class ULMFiTConfig:
     "Every knob of the three ULMFiT stages; the defaults are the paper's (§4)."
@@ -59,11 +59,13 @@ class ULMFiTConfig:
     # stage 2: target-task LM fine-tuning (§3.2)
     lm_finetune:bool=target(True) # False: skip the stage (Table 6, 'no LM fine-tuning')
     lm_epochs:int=target(10) # epochs of LM fine-tuning
+    lm_min_steps:int=target(0) # at least this many optimizer steps: more epochs when the target texts are few
     lm_lr:float=target(LM_FINE_TUNING_LR) # η^L, the top group's peak rate
     lm_discriminative:bool=target(True) # eq. 2 rates; False: every group gets `lm_lr` ('Full')
     lm_schedule:str=target('stlr') # a key of SCHEDULES
     # stage 3: classifier fine-tuning (§3.3)
     clas_epochs:int=target(10) # epochs in all, over every unfreezing step
+    clas_min_steps:int=target(0) # at least this many steps: more epochs (in the last unfreezing step) when labels are few
     clas_lr:float=target(CLASSIFIER_LR) # η^L, the top group's peak rate
     clas_discriminative:bool=target(True) # eq. 2 rates; False: every group gets `clas_lr`
     clas_schedule:str=target('stlr') # a key of SCHEDULES
@@ -85,7 +87,7 @@ class ULMFiTConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"ULMFiTConfig.{name}={getattr(self, name)!r}; expected one of {list(allowed)}")
 
-# %% ../nbs/09a_config.ipynb #f5b4e728
+# %% ../nbs/09a_config.ipynb #e03858b3
 @patch
 def to_dict(self:ULMFiTConfig) -> dict:
     "The configuration as plain JSON-able values."
@@ -100,7 +102,7 @@ def from_dict(cls:ULMFiTConfig, d:dict, source:str='configuration'):
     try: return cls(**{k: tuple(v) if k == 'betas' else v for k, v in d.items()})
     except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
 
-# %% ../nbs/09a_config.ipynb #362776a5
+# %% ../nbs/09a_config.ipynb #c48436bd
 @patch
 def model_config(self:ULMFiTConfig, stage:str) -> AWDLSTMConfig:
     "The AWD-LSTM sizes and dropouts of `stage` ('lm' or 'classifier')."
@@ -119,7 +121,7 @@ def build_classifier(self:ULMFiTConfig, vocab_size:int, n_classes:int):
     return text_classifier(vocab_size, n_classes, self.model_config('classifier'), seq_len=self.bptt,
                            max_len=self.max_len, lin_ftrs=[self.head_size])
 
-# %% ../nbs/09a_config.ipynb #92695a31
+# %% ../nbs/09a_config.ipynb #31e27941
 @patch
 def optimizer(self:ULMFiTConfig):
     "fastai `opt_func`: `ulmfit_adam` with this configuration's betas."
@@ -132,18 +134,24 @@ def group_lrs(self:ULMFiTConfig, stage:str, n_groups:int):
     return discriminative_lrs(lr, n_groups, self.lr_decay if discriminative else 1.)
 
 @patch
+def epochs(self:ULMFiTConfig, stage:str, batches_per_epoch:int) -> int:
+    "Epochs of `stage` ('lm' or 'classifier'): the configured number, or more to reach its minimum number of steps."
+    epochs, min_steps = (self.lm_epochs, self.lm_min_steps) if stage == 'lm' else (self.clas_epochs, self.clas_min_steps)
+    return max(epochs, -(-min_steps // max(1, batches_per_epoch)))
+
+@patch
 def directional(self:ULMFiTConfig, docs:list) -> list:
     "The documents as this configuration reads them: reversed for the backward model."
     return [reverse_stream(d) for d in docs] if self.backwards else list(docs)
 
-# %% ../nbs/09a_config.ipynb #031c86cd
+# %% ../nbs/09a_config.ipynb #80d79a34
 @patch
 def pretrain_key(self:ULMFiTConfig, corpus_name:str) -> str:
     "A short hash of everything that determines the pretrained model."
     shared = {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get('target')}
     return hashlib.sha1(json.dumps([corpus_name, shared], sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-# %% ../nbs/09a_config.ipynb #8e258eac
+# %% ../nbs/09a_config.ipynb #77daf646
 PRESETS = dict(
     paper=dict(),
     cpu=dict(embedding_size=100, hidden_size=256, n_layers=2, pretrain='corpus', pretrain_tokens=600_000, pretrain_epochs=1,
@@ -159,7 +167,7 @@ def preset(name:str, # 'paper', 'cpu' or 'tiny'
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig(**{**PRESETS[name], **changes})
 
-# %% ../nbs/09a_config.ipynb #4c5cfc1e
+# %% ../nbs/09a_config.ipynb #6bc8a09a
 ABLATIONS = {
     'ULMFiT': dict(),
     # Table 4: pretraining

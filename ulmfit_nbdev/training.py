@@ -8,7 +8,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/training.html.md"""
 __all__ = ['Fit', 'atomic_save', 'atomic_write_text', 'plain', 'training_state', 'restore_training_state', 'MetricsLog',
            'StartAt', 'Checkpoint', 'fit_stage']
 
-# %% ../nbs/09b_training.ipynb #ce67634e
+# %% ../nbs/09b_training.ipynb #2ba58fbb
 import json, os, random, time
 from pathlib import Path
 import numpy as np
@@ -19,7 +19,7 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelEpochException
 from .stlr import schedule_callback
 
-# %% ../nbs/09b_training.ipynb #c689d770
+# %% ../nbs/09b_training.ipynb #d1199b1e
 def _replace_atomically(path, write):
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
@@ -36,7 +36,7 @@ def atomic_write_text(text:str, path) -> Path:
     "Write `text` to `path` atomically."
     return _replace_atomically(path, lambda tmp: tmp.write_text(text))
 
-# %% ../nbs/09b_training.ipynb #57d164dc
+# %% ../nbs/09b_training.ipynb #d945c361
 def plain(obj):
     "`obj` with fastcore `L`s, tuples and numpy values turned into lists, Python numbers and tensors (`weights_only`-safe)."
     if isinstance(obj, dict): return {k: plain(v) for k, v in obj.items()}
@@ -45,7 +45,7 @@ def plain(obj):
     if isinstance(obj, np.ndarray): return torch.from_numpy(obj.copy())
     return obj
 
-# %% ../nbs/09b_training.ipynb #445f0d5a
+# %% ../nbs/09b_training.ipynb #7d0ff6fc
 def training_state(learn:Learner) -> dict:
     "Everything the rest of a fit depends on: weights, optimizer, random generators, loaders' epochs, the smoothed loss."
     np_state = np.random.get_state()
@@ -67,7 +67,7 @@ def restore_training_state(learn:Learner, state:dict):
     for dl, epoch in zip(learn.dls.loaders, state['loader_epochs']):
         if hasattr(dl, 'epoch'): dl.epoch = epoch
 
-# %% ../nbs/09b_training.ipynb #0ab67b73
+# %% ../nbs/09b_training.ipynb #4bea8a16
 class MetricsLog(Callback):
     "Append one record per epoch (stage, epoch, losses, metrics, error, perplexity, seconds) to `records` and `path`."
     order = 90 # after the Recorder has computed the epoch's metrics
@@ -81,9 +81,10 @@ class MetricsLog(Callback):
         record = dict(stage=self.stage, epoch=self.epoch, seconds=round(time.time() - self.start, 2), **self.values())
         self.records.append(record)
         if self.path is not None and (self.stage, self.epoch) not in self.logged:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, 'a') as f: f.write(json.dumps(record) + '\n')
 
-# %% ../nbs/09b_training.ipynb #b8cdce1d
+# %% ../nbs/09b_training.ipynb #72f2055f
 @patch
 def values(self:MetricsLog) -> dict:
     "The epoch's losses and metrics, with the error (1 - accuracy) and a language model's perplexity."
@@ -93,7 +94,7 @@ def values(self:MetricsLog) -> dict:
     if 'perplexity' not in out and self.stage.startswith('lm') and 'valid_loss' in out: out['perplexity'] = float(np.exp(out['valid_loss']))
     return out
 
-# %% ../nbs/09b_training.ipynb #2e485be4
+# %% ../nbs/09b_training.ipynb #380eebb5
 class StartAt(Callback):
     "Resume a fit at `epoch`: the epochs before it are skipped, and the schedules continue from there."
     order = 61 # after the Recorder's, the schedulers' and the progress bar's `before_epoch` (fastprogress must see epoch 0)
@@ -107,11 +108,11 @@ class StartAt(Callback):
         self.learn.logger = self.saved_logger
     def after_fit(self): self.learn.resume_epoch, self.learn.logger = 0, self.saved_logger
 
-# %% ../nbs/09b_training.ipynb #e8cb06f0
+# %% ../nbs/09b_training.ipynb #b9e1341c
 from collections import namedtuple
 Fit = namedtuple('Fit', 'n_epoch lrs schedule cbs name', defaults=('stlr', (), 'fit'))
 
-# %% ../nbs/09b_training.ipynb #b71bd593
+# %% ../nbs/09b_training.ipynb #4ec55f94
 class Checkpoint(Callback):
     "After every epoch, save the training state with `fit` (the fit's index) and `epoch` (epochs done) to `path`, atomically."
     order = 95
@@ -120,7 +121,7 @@ class Checkpoint(Callback):
         if self.epoch < getattr(self.learn, 'resume_epoch', 0): return           # skipped by `StartAt`
         atomic_save(dict(training_state(self.learn), fit=self.fit, epoch=self.epoch + 1), self.path)
 
-# %% ../nbs/09b_training.ipynb #4d6f3a76
+# %% ../nbs/09b_training.ipynb #836522ad
 def fit_stage(
     learn:Learner, # the Learner of this stage
     fits:list, # the `Fit`s of the stage, in order

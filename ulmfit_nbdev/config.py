@@ -7,8 +7,8 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/config.html.md"""
 # %% auto #0
 __all__ = ['PRETRAIN_SOURCES', 'CHOICES', 'PRESETS', 'ABLATIONS', 'target', 'ULMFiTConfig', 'preset']
 
-# %% ../nbs/09a_config.ipynb #2f721082
-import hashlib, json
+# %% ../nbs/09a_config.ipynb #18c57c6c
+import hashlib, json, math
 from dataclasses import dataclass, asdict, field, fields
 from fastcore.basics import patch
 from functools import partial
@@ -18,7 +18,7 @@ from .discriminative import LR_DECAY, LM_FINE_TUNING_LR, CLASSIFIER_LR, discrimi
 from .stlr import SCHEDULES
 from .unfreezing import UNFREEZING
 
-# %% ../nbs/09a_config.ipynb #1cb2d362
+# %% ../nbs/09a_config.ipynb #79991d50
 PRETRAIN_SOURCES = ('shipped', 'wt103', 'corpus', 'none')  # the package's WikiText-2 model, fastai's WikiText-103 weights, pretraining here, none
 _PAPER = AWDLSTMConfig()
 
@@ -28,13 +28,13 @@ def target(default):
 
 CHOICES = dict(pretrain=PRETRAIN_SOURCES, lm_schedule=SCHEDULES, clas_schedule=SCHEDULES, unfreezing=UNFREEZING)
 
-# %% ../nbs/09a_config.ipynb #e5d567ce
+# %% ../nbs/09a_config.ipynb #b3c2e6a4
 @dataclass(frozen=True)
 class ULMFiTConfig:
     "Every knob of the three ULMFiT stages; the defaults are the paper's (§4)."
     # the model (§3.1, §4): sizes from `AWDLSTMConfig`
     embedding_size:int=_PAPER.embedding_size # word vectors, and the last LSTM's output
-    hidden_size:int=_PAPER.hidden_size # hidden units of the other LSTMs (paper: 1150)
+    hidden_size:int=_PAPER.hidden_size # hidden units of the other LSTMs (paper: 1150; fastai's 1152 keeps its weights loadable)
     n_layers:int=_PAPER.n_layers # stacked LSTMs
     dropout:bool=True # AWD-LSTM's dropouts; False: the same LSTM without any dropout (Table 5)
     lm_drop_mult:float=1. # scales the LM dropouts (fastai's `awd_lstm_lm_config`)
@@ -64,7 +64,7 @@ class ULMFiTConfig:
     lm_discriminative:bool=target(True) # eq. 2 rates; False: every group gets `lm_lr` ('Full')
     lm_schedule:str=target('stlr') # a key of SCHEDULES
     # stage 3: classifier fine-tuning (§3.3)
-    clas_epochs:int=target(10) # epochs in all, over every unfreezing step
+    clas_epochs:int=target(10) # epochs in all, over every unfreezing step (at least one per layer group with 'gradual')
     clas_min_steps:int=target(0) # at least this many steps: more epochs (in the last unfreezing step) when labels are few
     clas_lr:float=target(CLASSIFIER_LR) # η^L, the top group's peak rate
     clas_discriminative:bool=target(True) # eq. 2 rates; False: every group gets `clas_lr`
@@ -74,7 +74,7 @@ class ULMFiTConfig:
     # shared
     lr_decay:float=target(LR_DECAY) # ξ of eq. 2
     cut_frac:float=target(0.1) # STLR warm-up share (eq. 3)
-    ratio:float=target(32) # STLR lowest/peak ratio (eq. 3)
+    ratio:float=target(32) # STLR peak/lowest ratio (eq. 3)
     betas:tuple=(0.7, 0.99) # Adam's β1, β2 (§4)
     weight_decay:float=0.01 # fastai's default
     alpha:float=2. # AR on the LM's dropped output
@@ -86,8 +86,10 @@ class ULMFiTConfig:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"ULMFiTConfig.{name}={getattr(self, name)!r}; expected one of {list(allowed)}")
+        if self.max_tokens is not None and self.max_tokens < self.max_len:
+            raise ValueError(f"ULMFiTConfig.max_tokens={self.max_tokens} is below max_len={self.max_len}: BPT3C would lose tokens it trains on")
 
-# %% ../nbs/09a_config.ipynb #e03858b3
+# %% ../nbs/09a_config.ipynb #d8e1475e
 @patch
 def to_dict(self:ULMFiTConfig) -> dict:
     "The configuration as plain JSON-able values."
@@ -95,14 +97,14 @@ def to_dict(self:ULMFiTConfig) -> dict:
 
 @patch(cls_method=True)
 def from_dict(cls:ULMFiTConfig, d:dict, source:str='configuration'):
-    "The configuration saved by `to_dict`; a clear error names unknown or mistyped fields."
+    "The configuration saved by `to_dict`; a clear error names unknown fields and invalid choices."
     if not isinstance(d, dict): raise ValueError(f"{source}: expected a JSON object of settings, found {type(d).__name__}")
     names = {f.name for f in fields(cls)}
     if unknown := sorted(set(d) - names): raise ValueError(f"{source}: unknown setting(s) {unknown}")
     try: return cls(**{k: tuple(v) if k == 'betas' else v for k, v in d.items()})
     except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
 
-# %% ../nbs/09a_config.ipynb #c48436bd
+# %% ../nbs/09a_config.ipynb #19e8d954
 @patch
 def model_config(self:ULMFiTConfig, stage:str) -> AWDLSTMConfig:
     "The AWD-LSTM sizes and dropouts of `stage` ('lm' or 'classifier')."
@@ -121,7 +123,7 @@ def build_classifier(self:ULMFiTConfig, vocab_size:int, n_classes:int):
     return text_classifier(vocab_size, n_classes, self.model_config('classifier'), seq_len=self.bptt,
                            max_len=self.max_len, lin_ftrs=[self.head_size])
 
-# %% ../nbs/09a_config.ipynb #31e27941
+# %% ../nbs/09a_config.ipynb #7801c1ca
 @patch
 def optimizer(self:ULMFiTConfig):
     "fastai `opt_func`: `ulmfit_adam` with this configuration's betas."
@@ -137,21 +139,21 @@ def group_lrs(self:ULMFiTConfig, stage:str, n_groups:int):
 def epochs(self:ULMFiTConfig, stage:str, batches_per_epoch:int) -> int:
     "Epochs of `stage` ('lm' or 'classifier'): the configured number, or more to reach its minimum number of steps."
     epochs, min_steps = (self.lm_epochs, self.lm_min_steps) if stage == 'lm' else (self.clas_epochs, self.clas_min_steps)
-    return max(epochs, -(-min_steps // max(1, batches_per_epoch)))
+    return max(epochs, math.ceil(min_steps / max(1, batches_per_epoch)))
 
 @patch
 def directional(self:ULMFiTConfig, docs:list) -> list:
     "The documents as this configuration reads them: reversed for the backward model."
     return [reverse_stream(d) for d in docs] if self.backwards else list(docs)
 
-# %% ../nbs/09a_config.ipynb #80d79a34
+# %% ../nbs/09a_config.ipynb #3ed736db
 @patch
 def pretrain_key(self:ULMFiTConfig, corpus_name:str) -> str:
     "A short hash of everything that determines the pretrained model."
     shared = {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get('target')}
     return hashlib.sha1(json.dumps([corpus_name, shared], sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-# %% ../nbs/09a_config.ipynb #77daf646
+# %% ../nbs/09a_config.ipynb #f18271e3
 PRESETS = dict(
     paper=dict(),
     cpu=dict(embedding_size=100, hidden_size=256, n_layers=2, pretrain='corpus', pretrain_tokens=600_000, pretrain_epochs=1,
@@ -167,7 +169,7 @@ def preset(name:str, # 'paper', 'cpu' or 'tiny'
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig(**{**PRESETS[name], **changes})
 
-# %% ../nbs/09a_config.ipynb #6bc8a09a
+# %% ../nbs/09a_config.ipynb #720834c9
 ABLATIONS = {
     'ULMFiT': dict(),
     # Table 4: pretraining

@@ -6,11 +6,11 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pipeline.html.md"""
 
 # %% auto #0
 __all__ = ['SHIPPED_STAGE1', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_lm', 'stage1_problem', 'get_pretrained',
-           'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled', 'label_classes',
-           'class_indices', 'warn_long', 'evaluate', 'ulmfit', 'plot_metrics']
+           'corpus_name', 'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled',
+           'label_classes', 'class_indices', 'warn_long', 'evaluate', 'ulmfit', 'plot_metrics']
 
-# %% ../nbs/09c_pipeline.ipynb #9288c6f9
-import json, time, warnings
+# %% ../nbs/09c_pipeline.ipynb #e591ed92
+import hashlib, json, time, warnings
 import ulmfit_nbdev
 from dataclasses import replace
 from pathlib import Path
@@ -30,12 +30,12 @@ from .config import ULMFiTConfig
 from .data import holdout_split, load_wikitext
 from .distributed import ddp_lm_learner, is_main_process
 from .fast_tokenizer import tokenize
-from .pretrained import load_pretrained, load_lm_folder
+from .pretrained import load_pretrained, load_lm_folder, lm_folder_vocabulary, wt103_folder
 from .tokenizer import Vocab, merge_itos, numericalize
 from .training import Fit, fit_stage, atomic_save, atomic_write_text
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
 
-# %% ../nbs/09c_pipeline.ipynb #df5ae153
+# %% ../nbs/09c_pipeline.ipynb #2094ddeb
 def lm_learner(train_ids:list, # training documents, token-id tensors
                valid_ids:list, # validation documents
                itos:list, # vocabulary
@@ -50,7 +50,7 @@ def lm_learner(train_ids:list, # training documents, token-id tensors
                     cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen()])
     return ddp_lm_learner(learn, itos, config.to_dict()) if distributed else learn   # unchanged without a process group
 
-# %% ../nbs/09c_pipeline.ipynb #21039ccc
+# %% ../nbs/09c_pipeline.ipynb #ea918364
 def classifier_learner(train_ids:list, train_labels, # training documents and their class indices
                        valid_ids:list, valid_labels, # validation documents and their class indices
                        itos:list, # vocabulary
@@ -65,7 +65,7 @@ def classifier_learner(train_ids:list, train_labels, # training documents and th
                    opt_func=config.optimizer(), wd=config.weight_decay, splitter=classifier_layer_groups,
                    cbs=rnn_cbs(), metrics=accuracy)
 
-# %% ../nbs/09c_pipeline.ipynb #742c8b63
+# %% ../nbs/09c_pipeline.ipynb #3284672a
 def take_tokens(token_docs:list, n_tokens:int|None) -> list:
     "The first documents of `token_docs` holding `n_tokens` tokens (the last one cut)."
     if n_tokens is None: return token_docs
@@ -75,7 +75,7 @@ def take_tokens(token_docs:list, n_tokens:int|None) -> list:
         out.append(doc[:n_tokens - total]); total += len(out[-1])
     return out
 
-# %% ../nbs/09c_pipeline.ipynb #f717b9fd
+# %% ../nbs/09c_pipeline.ipynb #5a8d4166
 def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whitespace-tokenized (`load_wikitext`)
                 config:ULMFiTConfig, # model size, pretraining tokens, epochs, rate, vocabulary, seed
                 cache_dir=None, # folder of cached pretrained models (None: no cache)
@@ -88,8 +88,10 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     path = None if cache_dir is None else Path(cache_dir)/f'pretrained-{corpus_name}-{config.pretrain_key(corpus_name)}.pth'
     if path is not None and path.exists(): return dict(torch.load(path, map_location='cpu', weights_only=True), cached=True)
     start = time.time()
-    train = take_tokens(tokenize(corpus['train'], pretokenized=True), config.pretrain_tokens)
-    valid = take_tokens(tokenize(corpus.get('valid') or corpus['train'][-5:], pretokenized=True), max(1000, (config.pretrain_tokens or 10**9) // 20))
+    articles, valid_articles = (corpus['train'], corpus['valid']) if corpus.get('valid') else (corpus['train'][:-5], corpus['train'][-5:])
+    train = take_tokens(tokenize(articles, pretokenized=True), config.pretrain_tokens)
+    n_valid = None if config.pretrain_tokens is None else max(1000, config.pretrain_tokens // 20)   # 5% of a cut corpus, or all
+    valid = take_tokens(tokenize(valid_articles, pretokenized=True), n_valid)
     itos = Vocab.build(train, config.pretrain_min_freq, config.pretrain_max_vocab).itos
     config = replace(config, seed=config.pretrain_seed); set_seed(config.seed)
     learn = lm_learner(numericalize(train, itos), numericalize(valid, itos), itos, config)
@@ -99,7 +101,7 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     if path is not None and is_main_process(): atomic_save(result, path); path.with_suffix('.ckpt').unlink(missing_ok=True)
     return dict(result, cached=False)
 
-# %% ../nbs/09c_pipeline.ipynb #5900b069
+# %% ../nbs/09c_pipeline.ipynb #347b7c19
 SHIPPED_STAGE1 = Path(ulmfit_nbdev.__file__).parent/'models'/'wt2_stage1' # the stage-1 model the package ships
 
 def stage1_problem(config:ULMFiTConfig, folder:Path) -> str|None:
@@ -125,23 +127,27 @@ def get_pretrained(config:ULMFiTConfig, # `pretrain` says where the general-doma
         size = (config.embedding_size, config.hidden_size, config.n_layers)
         reason = None if size == (400, 1152, 3) else f"the model is {'/'.join(map(str, size))}, not 400/1152/3"
         if reason is None:
-            try:
-                from fastai.data.external import untar_data, URLs
-                return untar_data(URLs.WT103_BWD if config.backwards else URLs.WT103_FWD)
+            try: return wt103_folder(config.backwards)
             except Exception as e: reason = f"{type(e).__name__}: {e}"
         warnings.warn(f"fastai's WikiText-103 weights cannot be used ({reason}); pretraining on the given corpus instead")
-    return pretrain_lm(load_wikitext() if corpus is None else corpus, config, cache_dir, records=records)
+    name = 'wikitext-2' if corpus is None else corpus_name(corpus)
+    return pretrain_lm(load_wikitext() if corpus is None else corpus, config, cache_dir, name, records=records)
 
-# %% ../nbs/09c_pipeline.ipynb #b5443662
+def corpus_name(corpus:dict) -> str:
+    "A name for a general-domain corpus that changes with its text: part of the stage-1 cache key."
+    digest = hashlib.sha1('\x00'.join(corpus['train'] + ['\x01'] + list(corpus.get('valid') or [])).encode()).hexdigest()[:10]
+    return f'corpus-{digest}'
+
+# %% ../nbs/09c_pipeline.ipynb #db5851bd
 def describe_pretrained(pretrained) -> str:
     "What a `get_pretrained` result is, in a few words (for progress lines and results)."
     if pretrained is None: return 'no pretraining'
     if isinstance(pretrained, Path):
         return 'the shipped WikiText-2 model' if pretrained == SHIPPED_STAGE1 else f'the stage-1 model in {pretrained}'
-    if pretrained.get('cached'): return 'a cached model pretrained here on WikiText-2'
-    return f"a model pretrained on WikiText-2 now, in {pretrained['seconds']:.0f}s"
+    if pretrained.get('cached'): return 'a cached model pretrained here'
+    return f"a model pretrained now, in {pretrained['seconds']:.0f}s"
 
-# %% ../nbs/09c_pipeline.ipynb #d364778a
+# %% ../nbs/09c_pipeline.ipynb #4c391b2f
 def save_stage1(folder, # where the stage-1 model goes
                 result:dict, # `pretrain_lm`'s result
                 config:ULMFiTConfig, # the configuration it was pretrained with
@@ -161,12 +167,12 @@ def _model_card(config, records, n_vocab, seconds, command) -> str:
     curve = ', '.join(f"{r['perplexity']:.1f}" for r in records if 'perplexity' in r)
     return (f"# Stage-1 language model (ULMFiT §3.1)\n\nAn AWD-LSTM language model ({config.embedding_size}/{config.hidden_size}/"
             f"{config.n_layers}, vocabulary of {n_vocab:,} tokens) pretrained on WikiText-2 (CC BY-SA 3.0) for {config.pretrain_epochs} "
-            f"epochs of one-cycle, peak rate {config.pretrain_lr}, seed {config.pretrain_seed}, in {seconds / 60:.0f} CPU minutes.\n\n"
+            f"epochs of one-cycle, peak rate {config.pretrain_lr}, seed {config.pretrain_seed}, in {seconds / 60:.0f} minutes of one CPU thread.\n\n"
             f"Validation perplexity per epoch: {curve or 'not logged'}.\n\nReproduce it with:\n\n    {command}\n\n"
-            f"Files: `model.pth` (weights, fastai's key names), `itos.json` (vocabulary), `config.json` (`ULMFiTConfig`), "
-            f"`metrics.jsonl` (per-epoch log).\n")
+            f"Files: `model.pth` (weights, fastai's key names), `itos.json` (vocabulary), `config.json` (`ULMFiTConfig`)"
+            f"{', `metrics.jsonl` (per-epoch log)' if records else ''}.\n")
 
-# %% ../nbs/09c_pipeline.ipynb #193fdd76
+# %% ../nbs/09c_pipeline.ipynb #d71b39af
 def finetune_lm(train_tokens:list, # target-task documents (token lists) to fine-tune on
                 valid_tokens:list, # held-out target documents, for perplexity
                 itos:list, # target vocabulary
@@ -190,7 +196,7 @@ def _files(out_dir, stage:str) -> tuple:
     "The checkpoint and metrics files of `stage` in `out_dir` (None, None without one)."
     return (None, None) if out_dir is None else (Path(out_dir)/f'{stage}.ckpt', Path(out_dir)/'metrics.jsonl')
 
-# %% ../nbs/09c_pipeline.ipynb #54f429a6
+# %% ../nbs/09c_pipeline.ipynb #ef06cda6
 def train_classifier(train_ids:list, train_labels, # training documents (id tensors) and class indices
                      valid_ids:list, valid_labels, # validation documents and class indices
                      itos:list, # vocabulary
@@ -210,10 +216,10 @@ def train_classifier(train_ids:list, train_labels, # training documents (id tens
     fits = [Fit(n_epoch, lrs, config.clas_schedule, (FreezeSchedule([groups]),), f'classifier_{i}')
             for i, (groups, n_epoch) in enumerate(unfreezing_steps(config.unfreezing, n_groups, config.epochs('classifier', len(learn.dls.train))))]
     fit_stage(learn, fits, *_files(out_dir, 'classifier'), records, cbs, config.cut_frac, config.ratio)
-    freeze_groups(learn.opt.param_lists, range(n_groups))
+    freeze_groups(learn.opt.param_lists, range(n_groups))            # every group trainable again (none frozen)
     return learn
 
-# %% ../nbs/09c_pipeline.ipynb #92789164
+# %% ../nbs/09c_pipeline.ipynb #2208c6a3
 def check_labelled(df, name:str='train', text_col:str='text', label_col:str='label'):
     "Raise a clear `ValueError` unless `df` has non-empty text and label columns."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name}: expected a pandas DataFrame, found {type(df).__name__}")
@@ -238,7 +244,7 @@ def class_indices(labels, classes:list) -> torch.Tensor:
     if unknown := sorted(set(labels) - set(index)): raise ValueError(f"label(s) {unknown} are not among the classes {classes}")
     return torch.tensor([index[l] for l in labels])
 
-# %% ../nbs/09c_pipeline.ipynb #f1380a94
+# %% ../nbs/09c_pipeline.ipynb #ad422c8b
 def warn_long(docs:list, max_tokens:int|None):
     "Warn when documents are longer than `max_tokens` (they will be read from their last `max_tokens` tokens)."
     if max_tokens is None: return
@@ -246,7 +252,7 @@ def warn_long(docs:list, max_tokens:int|None):
         warnings.warn(f"{n} document(s) longer than {max_tokens:,} tokens are read from their last {max_tokens:,} "
                       f"(ULMFiTConfig.max_tokens; set it to None to read every document whole)")
 
-# %% ../nbs/09c_pipeline.ipynb #9da41253
+# %% ../nbs/09c_pipeline.ipynb #aa0f2ef9
 def evaluate(model, # a trained classifier
              ids:list, # documents, token-id tensors
              labels, # class indices
@@ -260,7 +266,7 @@ def evaluate(model, # a trained classifier
     loss = float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels))
     return dict(accuracy=accuracy_, error=1 - accuracy_, loss=loss, probabilities=probs)
 
-# %% ../nbs/09c_pipeline.ipynb #86aa8023
+# %% ../nbs/09c_pipeline.ipynb #44d5f7dd
 def _prepare(out_dir, config:ULMFiTConfig):
     "Create `out_dir` and save `config` there; refuse a folder that holds a run of another configuration."
     if out_dir is None: return None
@@ -282,7 +288,7 @@ def _encoder(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records
     if path is not None: atomic_save(dict(encoder=lm.model[0].state_dict(), itos=list(itos)), path)
     return lm.model[0].state_dict(), lm.model
 
-# %% ../nbs/09c_pipeline.ipynb #fd319380
+# %% ../nbs/09c_pipeline.ipynb #4b31fa3c
 def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `label`
            test_df:pd.DataFrame|None=None, # labelled test texts, evaluated once at the end
            config:ULMFiTConfig|None=None, # the recipe; `ULMFiTConfig()` (the paper's) if None
@@ -310,7 +316,8 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
     train_tokens, valid_tokens = tokenize(train_df.text, pretokenized), tokenize(valid_df.text, pretokenized)
     lm_tokens = train_tokens + (tokenize(unlabeled, pretokenized) if unlabeled is not None else [])
     itos = Vocab.build(lm_tokens, config.min_freq, config.max_vocab).itos
-    if config.keep_pretrained_vocab and isinstance(pretrained, dict): itos = merge_itos(itos, pretrained['itos'])
+    if config.keep_pretrained_vocab and pretrained is not None:
+        itos = merge_itos(itos, lm_folder_vocabulary(pretrained).itos if isinstance(pretrained, Path) else pretrained['itos'])
     say(f"stage 2/3, language-model fine-tuning on {len(lm_tokens):,} texts (vocabulary of {len(itos):,})")
     start = time.time()
     encoder, language_model = _encoder(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records, cbs)
@@ -328,7 +335,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])
     return result
 
-# %% ../nbs/09c_pipeline.ipynb #1f5d9c5f
+# %% ../nbs/09c_pipeline.ipynb #571c5c06
 def plot_metrics(records:list, # per-epoch records from `ulmfit(...)['records']` or metrics.jsonl
                  title:str='', # figure title
                 ):

@@ -6,7 +6,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pretrained.html.md"""
 
 # %% auto #0
 __all__ = ['VOCABULARY_KEYS', 'safe_unpickle', 'match_embeddings', 'ModelFileError', 'read_weights', 'state_dict_of',
-           'load_pretrained', 'load_lm_folder', 'load_wt103']
+           'load_pretrained', 'load_lm_folder', 'lm_folder_vocabulary', 'load_wt103', 'wt103_folder']
 
 # %% ../nbs/04b_pretrained.ipynb #874d8564
 import json, os, pickle
@@ -82,7 +82,7 @@ def match_embeddings(
     if '1.decoder.bias' in old_weights: new_weights['1.decoder.bias'] = _remap_rows(old_weights['1.decoder.bias'], old_itos, new_itos)
     return new_weights
 
-# %% ../nbs/04b_pretrained.ipynb #9c36e3e8
+# %% ../nbs/04b_pretrained.ipynb #36a58009
 class ModelFileError(ValueError):
     "A weights or model file that cannot be used; the message names the file and the problem."
 
@@ -149,14 +149,16 @@ def load_lm_folder(
     path:str|Path, # folder with one `*.pth` of weights and one vocabulary: fastai's pickled `*.pkl` or an `itos.json`
 ) -> nn.Module: # `model`, with the pretrained weights mapped to `new_itos`
     "Load the language model saved in the folder `path` (fastai's WT103 layout or a stage-1 folder) into `model`, mapped to `new_itos`."
-    path = Path(path)
-    weights, vocabularies = sorted(path.glob('*.pth')), sorted(path.glob('*.pkl')) + sorted(path.glob('itos.json'))
-    if len(weights) != 1 or len(vocabularies) != 1:
-        raise FileNotFoundError(f"{path} should hold one .pth weights file and one vocabulary (.pkl or itos.json), "
-                                f"found {[p.name for p in weights + vocabularies]}")
-    vocabulary = vocabularies[0]
-    old_itos = json.loads(vocabulary.read_text()) if vocabulary.suffix == '.json' else safe_unpickle(vocabulary)
-    return load_pretrained(model, weights[0], old_itos, new_itos)
+    weights = sorted(Path(path).glob('*.pth'))
+    if len(weights) != 1: raise FileNotFoundError(f"{path} should hold one .pth weights file, found {[p.name for p in weights]}")
+    return load_pretrained(model, weights[0], lm_folder_vocabulary(path).itos, new_itos)
+
+def lm_folder_vocabulary(path) -> Vocab:
+    "The vocabulary of the language model in the folder `path`: its one `*.pkl` (fastai) or `itos.json` (a stage-1 folder)."
+    vocabularies = sorted(Path(path).glob('*.pkl')) + sorted(Path(path).glob('itos.json'))
+    if len(vocabularies) != 1:
+        raise FileNotFoundError(f"{path} should hold one vocabulary (.pkl or itos.json), found {[p.name for p in vocabularies]}")
+    return Vocab.from_fastai_itos(vocabularies[0])
 
 def load_wt103(
     model:nn.Module, # a `language_model(len(new_itos), AWDLSTMConfig.lm())` to load into
@@ -165,7 +167,9 @@ def load_wt103(
     backwards:bool=False, # the backward model (`URLs.WT103_BWD`) instead of the forward one
 ) -> nn.Module: # `model`, with the pretrained weights mapped to `new_itos`
     "Load fastai's WikiText-103 AWD-LSTM (forward or backward) into `model`, mapped to `new_itos`."
-    if path is None:
-        from fastai.data.external import untar_data, URLs
-        path = untar_data(URLs.WT103_BWD if backwards else URLs.WT103_FWD)
-    return load_lm_folder(model, new_itos, path)
+    return load_lm_folder(model, new_itos, wt103_folder(backwards) if path is None else path)
+
+def wt103_folder(backwards:bool=False) -> Path:
+    "fastai's WikiText-103 folder (forward or backward), from fastai's cache or downloaded by `untar_data`."
+    from fastai.data.external import untar_data, URLs
+    return untar_data(URLs.WT103_BWD if backwards else URLs.WT103_FWD)

@@ -6,7 +6,7 @@ temporary folder (so the committed notebook is never saved over); it is stopped,
 Chromium is Debian's `/usr/bin/chromium` driven by Playwright (never `playwright install`); without it the test is
 skipped. A screenshot of the widget after the move goes to `docs/_screenshots/jupyterlab_stlr.png` (ignored by git).
 """
-import base64, json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
+import base64, json, os, signal, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import pytest
@@ -40,13 +40,14 @@ def jupyterlab(tmp_path):
     "A JupyterLab server on 127.0.0.1 serving a copy of the notebook: yields (base URL, token); stopped afterwards."
     work = tmp_path/'root'
     (work/NOTEBOOK.parent).mkdir(parents=True)
-    shutil.copy2(ROOT/NOTEBOOK, work/NOTEBOOK)
-    settings = tmp_path/'settings'/'@jupyterlab'/'notebook-extension'
-    settings.mkdir(parents=True)  # every cell in the DOM (no windowing), no autosave
-    (settings/'tracker.jupyterlab-settings').write_text(json.dumps({'windowingMode': 'none'}))
-    (tmp_path/'settings'/'@jupyterlab'/'docmanager-extension').mkdir(parents=True)
-    (tmp_path/'settings'/'@jupyterlab'/'docmanager-extension'/'plugin.jupyterlab-settings').write_text(
-        json.dumps({'autosave': False}))
+    nb = json.loads((ROOT/NOTEBOOK).read_text(encoding='utf-8'))
+    nb['metadata']['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3 (ipykernel)', 'language': 'python'}
+    (work/NOTEBOOK).write_text(json.dumps(nb), encoding='utf-8')  # nbdev-clean drops the kernelspec: no kernel dialog
+    for plugin, value in {'notebook-extension/tracker': {'windowingMode': 'none'},  # every cell in the DOM
+                          'docmanager-extension/plugin': {'autosave': False},
+                          'apputils-extension/notification': {'fetchNews': 'false', 'checkForUpdates': False}}.items():
+        f = tmp_path/'settings'/'@jupyterlab'/f'{plugin}.jupyterlab-settings'
+        f.parent.mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(value))
     port, token = free_port(), base64.b32encode(os.urandom(15)).decode().lower()
     env = {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}  # figures inline, as a user sees them
     env.update(JUPYTER_RUNTIME_DIR=str(tmp_path/'runtime'), JUPYTER_CONFIG_DIR=str(tmp_path/'config'),
@@ -78,7 +79,7 @@ WIDGET_IMG = """() => { const i = document.querySelector('.widget-interact .widg
 def run_all_cells(page, log:Path):
     "Run > Run All Cells, then wait until every code cell has its execution count (fail fast on an error)."
     page.locator('#jp-MainMenu .lm-MenuBar-itemLabel').get_by_text('Run', exact=True).click()
-    page.locator('.lm-Menu-item[data-command="notebook:run-all-cells"]').click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
     t0, idle_since = time.time(), None
     while time.time() - t0 < RUN_TIMEOUT:
         prompts = page.evaluate(PROMPTS)
@@ -104,6 +105,8 @@ def test_stlr_widget_redraws_in_jupyterlab(jupyterlab):
             page.route('**/*', lambda r: r.continue_() if r.request.url.startswith((base, 'data:', 'blob:')) else r.abort())
             page.goto(f'{base}/lab/tree/{NOTEBOOK.as_posix()}?token={token}', wait_until='domcontentloaded')
             page.wait_for_selector('.jp-NotebookPanel .jp-Notebook .jp-CodeCell')
+            page.wait_for_function("""() => /Python/.test((document.querySelector('.jp-NotebookPanel .jp-KernelName')
+                                                            || {}).textContent || '')""")
             page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')
             seconds = run_all_cells(page, log)
 

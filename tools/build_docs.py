@@ -4,6 +4,8 @@
     python tools/build_docs.py            # (re)build docs/ from nbs/*.ipynb (index first, then in filename order)
     python tools/build_docs.py --check    # build into a temporary folder and compare with docs/: exit 1 listing stale files
     python tools/build_docs.py --rev HEAD # build docs/ from the committed notebooks only (leaves work in progress out)
+    python tools/build_docs.py --out /tmp/site  # build into another folder (docs/ untouched), e.g. for
+    python tools/check_docs.py --docs /tmp/site # the browser test of that build
     python -m http.server -d docs 8000    # preview the site at http://localhost:8000
 
 Pipeline, one notebook at a time:
@@ -13,13 +15,19 @@ Pipeline, one notebook at a time:
    lesson) under their `show_doc` entry, like nbdev's `#| exports`.
 2. The `show_doc` cells are rendered here, in one Python process, with nbdev's `show_doc` (`BasicMarkdownRenderer`) on the
    objects of the exported modules, instead of re-executing every notebook's exported cells in a fresh kernel
-   (`exec_show_docs`). Methods that `_modidx.py` lists but no `show_doc` covers are added after their class, so every
-   exported name has an API entry whose anchor is the one nbdev's doc links use (`stlr.html#stlr_schedule`).
+   (`exec_show_docs`). An entry shows the object's own docstring, never one inherited from PyTorch or fastai (`forward`,
+   callback events), and a one-line note where there is none, so no entry is empty; `=None`, not `:NoneType=None`.
+   Methods that `_modidx.py` lists but no `show_doc` covers are added after their class, so every exported name has an
+   API entry whose anchor is the one nbdev's doc links use (`stlr.html#stlr_schedule`). Each exported cell is folded
+   ("Show exported source") under the entry of the name its code defines, matched by name (`place_sources`).
 3. Quarto-isms become MyST: cell options (`#| echo: false`, ...) become myst-nb tags, callouts become admonitions, links to
    the hosted docs and to `NN_name.ipynb` become relative links to the `.html` pages, ipywidgets outputs become the static
-   output they last showed (the figure an `interact` drew), so no widget JavaScript is needed.
+   output they last showed (the figure an `interact` drew), so no widget JavaScript is needed. fastai's training
+   progress becomes one summary table per cell (`tidy_progress`), its progress bars are dropped; every output figure
+   gets alt text from its titles and axis labels (else the prose before it).
 4. Sphinx + myst-nb render the stored outputs (no execution) with the furo theme (navigation in notebook order,
-   client-side search) and MathJax 3 vendored in `tools/docs/_static/mathjax` (no CDN).
+   client-side search) and MathJax 3 vendored in `tools/docs/_static/mathjax` (no CDN), plus `SITE_CSS` (figures keep a
+   readable width on a phone and scroll sideways, shell commands wrap).
 """
 import argparse, ast, base64, contextlib, filecmp, hashlib, html, html.parser, importlib, inspect, io, json, os, re, shutil, sys, \
     tempfile, time, warnings
@@ -514,7 +522,8 @@ def plot_texts(source:str, known:dict, consts:dict=None) -> dict:
     return _plot_texts([n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))], known, consts)
 
 def _first_sentence(md:str) -> str:
-    text = re.sub(r'^\s*#+\s*', '', md or '', flags=re.M)
+    "The first sentence of a markdown cell's prose (headings left out), as plain text."
+    text = re.sub(r'^\s*#+\s.*$', '', md or '', flags=re.M)
     text = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', text)
     text = re.sub(r'[`*_]{1,2}|\$+|\\(?=[a-zA-Z{])', '', text)
     text = ' '.join(text.split())
@@ -734,7 +743,11 @@ def main():
     parser.add_argument('--strict', action='store_true', help='exit 1 on any build warning or show_doc failure')
     parser.add_argument('--rev', help='build from this git revision (e.g. HEAD) instead of the working tree')
     parser.add_argument('--verbose', action='store_true', help="print Sphinx's progress")
+    parser.add_argument('--out', help='build into this folder instead of docs/ (empty, or a previous build)')
     args = parser.parse_args()
+    if args.out and Path(args.out).exists() and any(Path(args.out).iterdir()) and \
+       not (Path(args.out)/'objects.inv').is_file():
+        sys.exit(f'--out {args.out}: not empty and not a previous build of the site; refusing to replace it')
     with tempfile.TemporaryDirectory(prefix='ulmfit-site-') as tmp:
         built, root = Path(tmp)/'site', ROOT
         if args.rev:
@@ -753,8 +766,9 @@ def main():
                 sys.exit(1)
             print('docs/ is up to date')
         else:
-            install(built, DOCS_DIR)
-            print(f'wrote {DOCS_DIR.relative_to(ROOT)}/ ({len(tree_files(DOCS_DIR))} files)')
+            dest = Path(args.out).resolve() if args.out else DOCS_DIR
+            install(built, dest)
+            print(f'wrote {dest}/ ({len(tree_files(dest))} files)')
     if args.strict and problems: sys.exit(f'{len(problems)} build warning(s)')
 
 if __name__ == '__main__': main()

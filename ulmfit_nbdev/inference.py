@@ -68,7 +68,7 @@ class Predictor:
         out = [dict(label=self.classes[int(p.argmax())], probabilities={c: float(v) for c, v in zip(self.classes, p)}) for p in probs]
         return out[0] if single else out
 
-# %% ../nbs/10_inference.ipynb #50850332
+# %% ../nbs/10_inference.ipynb #0d209c3d
 def _settings(path:Path, text) -> dict:
     "The settings saved with a classifier, with its configuration rebuilt; clear errors for anything else."
     try: settings = json.loads(text)

@@ -9,7 +9,7 @@ __all__ = ['SHIPPED_STAGE1', 'lm_learner', 'classifier_learner', 'take_tokens', 
            'corpus_name', 'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled',
            'label_classes', 'class_indices', 'warn_long', 'evaluate', 'ulmfit', 'plot_metrics']
 
-# %% ../nbs/09c_pipeline.ipynb #e591ed92
+# %% ../nbs/09c_pipeline.ipynb #196b78e7
 import hashlib, json, time, warnings
 import ulmfit_nbdev
 from dataclasses import replace
@@ -35,7 +35,7 @@ from .tokenizer import Vocab, merge_itos, numericalize
 from .training import Fit, fit_stage, atomic_save, atomic_write_text
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
 
-# %% ../nbs/09c_pipeline.ipynb #2094ddeb
+# %% ../nbs/09c_pipeline.ipynb #6739ddaf
 def lm_learner(train_ids:list, # training documents, token-id tensors
                valid_ids:list, # validation documents
                itos:list, # vocabulary
@@ -50,7 +50,7 @@ def lm_learner(train_ids:list, # training documents, token-id tensors
                     cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen()])
     return ddp_lm_learner(learn, itos, config.to_dict()) if distributed else learn   # unchanged without a process group
 
-# %% ../nbs/09c_pipeline.ipynb #ea918364
+# %% ../nbs/09c_pipeline.ipynb #a605491c
 def classifier_learner(train_ids:list, train_labels, # training documents and their class indices
                        valid_ids:list, valid_labels, # validation documents and their class indices
                        itos:list, # vocabulary
@@ -65,7 +65,7 @@ def classifier_learner(train_ids:list, train_labels, # training documents and th
                    opt_func=config.optimizer(), wd=config.weight_decay, splitter=classifier_layer_groups,
                    cbs=rnn_cbs(), metrics=accuracy)
 
-# %% ../nbs/09c_pipeline.ipynb #3284672a
+# %% ../nbs/09c_pipeline.ipynb #68af228c
 def take_tokens(token_docs:list, n_tokens:int|None) -> list:
     "The first documents of `token_docs` holding `n_tokens` tokens (the last one cut)."
     if n_tokens is None: return token_docs
@@ -75,7 +75,7 @@ def take_tokens(token_docs:list, n_tokens:int|None) -> list:
         out.append(doc[:n_tokens - total]); total += len(out[-1])
     return out
 
-# %% ../nbs/09c_pipeline.ipynb #5a8d4166
+# %% ../nbs/09c_pipeline.ipynb #8668ab0d
 def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whitespace-tokenized (`load_wikitext`)
                 config:ULMFiTConfig, # model size, pretraining tokens, epochs, rate, vocabulary, seed
                 cache_dir=None, # folder of cached pretrained models (None: no cache)
@@ -101,7 +101,7 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     if path is not None and is_main_process(): atomic_save(result, path); path.with_suffix('.ckpt').unlink(missing_ok=True)
     return dict(result, cached=False)
 
-# %% ../nbs/09c_pipeline.ipynb #347b7c19
+# %% ../nbs/09c_pipeline.ipynb #081ee1e8
 SHIPPED_STAGE1 = Path(ulmfit_nbdev.__file__).parent/'models'/'wt2_stage1' # the stage-1 model the package ships
 
 def stage1_problem(config:ULMFiTConfig, folder:Path) -> str|None:
@@ -138,7 +138,7 @@ def corpus_name(corpus:dict) -> str:
     digest = hashlib.sha1('\x00'.join(corpus['train'] + ['\x01'] + list(corpus.get('valid') or [])).encode()).hexdigest()[:10]
     return f'corpus-{digest}'
 
-# %% ../nbs/09c_pipeline.ipynb #db5851bd
+# %% ../nbs/09c_pipeline.ipynb #31c93308
 def describe_pretrained(pretrained) -> str:
     "What a `get_pretrained` result is, in a few words (for progress lines and results)."
     if pretrained is None: return 'no pretraining'
@@ -147,7 +147,7 @@ def describe_pretrained(pretrained) -> str:
     if pretrained.get('cached'): return 'a cached model pretrained here'
     return f"a model pretrained now, in {pretrained['seconds']:.0f}s"
 
-# %% ../nbs/09c_pipeline.ipynb #4c391b2f
+# %% ../nbs/09c_pipeline.ipynb #048d3e35
 def save_stage1(folder, # where the stage-1 model goes
                 result:dict, # `pretrain_lm`'s result
                 config:ULMFiTConfig, # the configuration it was pretrained with
@@ -167,12 +167,12 @@ def _model_card(config, records, n_vocab, seconds, command) -> str:
     curve = ', '.join(f"{r['perplexity']:.1f}" for r in records if 'perplexity' in r)
     return (f"# Stage-1 language model (ULMFiT §3.1)\n\nAn AWD-LSTM language model ({config.embedding_size}/{config.hidden_size}/"
             f"{config.n_layers}, vocabulary of {n_vocab:,} tokens) pretrained on WikiText-2 (CC BY-SA 3.0) for {config.pretrain_epochs} "
-            f"epochs of one-cycle, peak rate {config.pretrain_lr}, seed {config.pretrain_seed}, in {seconds / 60:.0f} minutes of one CPU thread.\n\n"
+            f"epochs of one-cycle, peak rate {config.pretrain_lr}, seed {config.pretrain_seed}, in {seconds / 60:.0f} minutes by the wall clock, on one CPU thread.\n\n"
             f"Validation perplexity per epoch: {curve or 'not logged'}.\n\nReproduce it with:\n\n    {command}\n\n"
             f"Files: `model.pth` (weights, fastai's key names), `itos.json` (vocabulary), `config.json` (`ULMFiTConfig`)"
             f"{', `metrics.jsonl` (per-epoch log)' if records else ''}.\n")
 
-# %% ../nbs/09c_pipeline.ipynb #d71b39af
+# %% ../nbs/09c_pipeline.ipynb #f398400d
 def finetune_lm(train_tokens:list, # target-task documents (token lists) to fine-tune on
                 valid_tokens:list, # held-out target documents, for perplexity
                 itos:list, # target vocabulary
@@ -196,7 +196,7 @@ def _files(out_dir, stage:str) -> tuple:
     "The checkpoint and metrics files of `stage` in `out_dir` (None, None without one)."
     return (None, None) if out_dir is None else (Path(out_dir)/f'{stage}.ckpt', Path(out_dir)/'metrics.jsonl')
 
-# %% ../nbs/09c_pipeline.ipynb #ef06cda6
+# %% ../nbs/09c_pipeline.ipynb #4842a3bf
 def train_classifier(train_ids:list, train_labels, # training documents (id tensors) and class indices
                      valid_ids:list, valid_labels, # validation documents and class indices
                      itos:list, # vocabulary
@@ -219,7 +219,7 @@ def train_classifier(train_ids:list, train_labels, # training documents (id tens
     freeze_groups(learn.opt.param_lists, range(n_groups))            # every group trainable again (none frozen)
     return learn
 
-# %% ../nbs/09c_pipeline.ipynb #2208c6a3
+# %% ../nbs/09c_pipeline.ipynb #e986aaf2
 def check_labelled(df, name:str='train', text_col:str='text', label_col:str='label'):
     "Raise a clear `ValueError` unless `df` has non-empty text and label columns."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name}: expected a pandas DataFrame, found {type(df).__name__}")
@@ -235,7 +235,9 @@ def label_classes(train_df, test_df=None, label_col:str='label') -> list:
     classes = sorted(train_df[label_col].astype(str).unique())
     if len(classes) < 2: raise ValueError(f"train: only one class ({classes[0]!r}); a classifier needs at least two")
     if test_df is not None and (unseen := sorted(set(test_df[label_col].astype(str)) - set(classes))):
-        raise ValueError(f"test: label(s) {unseen} never appear in training; training classes are {classes}")
+        first = int(np.flatnonzero(~test_df[label_col].astype(str).isin(classes).to_numpy())[0])
+        raise ValueError(f"test: label(s) {unseen} never appear in training (first in row {first + 2} of a CSV with a header); "
+                         f"training classes are {classes}")
     return classes
 
 def class_indices(labels, classes:list) -> torch.Tensor:
@@ -244,7 +246,7 @@ def class_indices(labels, classes:list) -> torch.Tensor:
     if unknown := sorted(set(labels) - set(index)): raise ValueError(f"label(s) {unknown} are not among the classes {classes}")
     return torch.tensor([index[l] for l in labels])
 
-# %% ../nbs/09c_pipeline.ipynb #ad422c8b
+# %% ../nbs/09c_pipeline.ipynb #f8c50a4e
 def warn_long(docs:list, max_tokens:int|None):
     "Warn when documents are longer than `max_tokens` (they will be read from their last `max_tokens` tokens)."
     if max_tokens is None: return
@@ -252,7 +254,7 @@ def warn_long(docs:list, max_tokens:int|None):
         warnings.warn(f"{n} document(s) longer than {max_tokens:,} tokens are read from their last {max_tokens:,} "
                       f"(ULMFiTConfig.max_tokens; set it to None to read every document whole)")
 
-# %% ../nbs/09c_pipeline.ipynb #aa0f2ef9
+# %% ../nbs/09c_pipeline.ipynb #094c2900
 def evaluate(model, # a trained classifier
              ids:list, # documents, token-id tensors
              labels, # class indices
@@ -266,7 +268,7 @@ def evaluate(model, # a trained classifier
     loss = float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels))
     return dict(accuracy=accuracy_, error=1 - accuracy_, loss=loss, probabilities=probs)
 
-# %% ../nbs/09c_pipeline.ipynb #44d5f7dd
+# %% ../nbs/09c_pipeline.ipynb #f480ee5c
 def _prepare(out_dir, config:ULMFiTConfig):
     "Create `out_dir` and save `config` there; refuse a folder that holds a run of another configuration."
     if out_dir is None: return None
@@ -288,7 +290,7 @@ def _encoder(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records
     if path is not None: atomic_save(dict(encoder=lm.model[0].state_dict(), itos=list(itos)), path)
     return lm.model[0].state_dict(), lm.model
 
-# %% ../nbs/09c_pipeline.ipynb #4b31fa3c
+# %% ../nbs/09c_pipeline.ipynb #ca014818
 def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `label`
            test_df:pd.DataFrame|None=None, # labelled test texts, evaluated once at the end
            config:ULMFiTConfig|None=None, # the recipe; `ULMFiTConfig()` (the paper's) if None
@@ -335,7 +337,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])
     return result
 
-# %% ../nbs/09c_pipeline.ipynb #571c5c06
+# %% ../nbs/09c_pipeline.ipynb #91aa484a
 def plot_metrics(records:list, # per-epoch records from `ulmfit(...)['records']` or metrics.jsonl
                  title:str='', # figure title
                 ):

@@ -82,7 +82,7 @@ def match_embeddings(
     if '1.decoder.bias' in old_weights: new_weights['1.decoder.bias'] = _remap_rows(old_weights['1.decoder.bias'], old_itos, new_itos)
     return new_weights
 
-# %% ../nbs/04b_pretrained.ipynb #36a58009
+# %% ../nbs/04b_pretrained.ipynb #b4a83307
 class ModelFileError(ValueError):
     "A weights or model file that cannot be used; the message names the file and the problem."
 

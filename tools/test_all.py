@@ -8,7 +8,8 @@
 2. every notebook through `nbdev-test` (two workers; `#| slow`/`#| cuda` cells skipped unless `--flags` names them);
 3. every benchmark script's tiny CPU mode runs (no speed is asserted: speed goals are benchmarks, not tests);
 4. the committed `docs/` and `README.md` are what the notebooks build today, and the site passes the browser test;
-5. with `--fresh-install`, `pip install .` into a brand-new virtual environment gives an importable package and command.
+5. with `--fresh-install`, `pip install .` into a brand-new virtual environment gives an importable package (with the
+   shipped stage-1 model) and command.
 Needs `FASTAI_HOME` laid out by `../shared/seed-fastai-cache` (or network access). Ends with `N passed, M failed`.
 """
 import argparse, os, re, subprocess, sys, tempfile, time
@@ -103,6 +104,8 @@ def check_benchmarks():
             'gpu_lm_loop.py': [py, b/'gpu_lm_loop.py', '--out', f'{d}/gpu_lm_loop.json'],
             'gpu_clas.py': [py, b/'gpu_clas.py', '--out', f'{d}/gpu_clas.json'],
             'pretok_imdb.py --sample': [py, b/'pretok_imdb.py', '--sample', '--workers', '1', '--out', f'{d}/sample.npz', '--cache-dir', f'{d}/tokens'],
+            'low_shot.py (tiny)': [py, b/'low_shot.py', '--labels', '100', '--arms', 'tfidf,scratch', '--seeds', '0', '--workers', '1',
+                                   '--min-steps', '0', '--set', 'clas_epochs=2', '--set', 'lm_epochs=1', '--out', f'{d}/low_shot.json'],
             'distributed.py (tiny)': [py, b/'distributed.py', '--tiny', '--out', f'{d}/distributed.json'],
             'long_document.py (tiny)': [py, b/'long_document.py', '--words', '500', '--rows', '30', '--out', f'{d}/long_document.json'],
             'imdb_time_to_accuracy.py (tiny)': [py, b/'imdb_time_to_accuracy.py', '--npz', f'{d}/sample.npz', '--preset', 'tiny', '--max-docs', '200', '--out', f'{d}/tta.json'],
@@ -118,7 +121,9 @@ def check_fresh_install():
         venv = Path(d)/'venv'
         steps = [[sys.executable, '-m', 'venv', str(venv)],
                  [str(venv/'bin'/'pip'), 'install', '-q', '--no-compile', 'torch==2.13.0', 'torchvision==0.28.0', str(ROOT)],
-                 [str(venv/'bin'/'python'), '-c', 'import ulmfit_nbdev, ulmfit_nbdev.data; print(ulmfit_nbdev.__version__)']]
+                 [str(venv/'bin'/'python'), '-c', 'import ulmfit_nbdev, ulmfit_nbdev.data; print(ulmfit_nbdev.__version__)'],
+                 [str(venv/'bin'/'python'), '-c', "from ulmfit_nbdev.pipeline import SHIPPED_STAGE1 as s; "
+                  "assert all((s/f).is_file() for f in ('model.pth', 'itos.json', 'config.json', 'README.md')), 'the stage-1 model is not in the package'"]]
         if (ROOT/'ulmfit_nbdev'/'cli.py').exists(): steps.append([str(venv/'bin'/'ulmfit'), '--help'])
         out = ''
         for s in steps:

@@ -7,7 +7,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/config.html.md"""
 # %% auto #0
 __all__ = ['PRETRAIN_SOURCES', 'CHOICES', 'PRESETS', 'ABLATIONS', 'target', 'ULMFiTConfig', 'preset']
 
-# %% ../nbs/09a_config.ipynb #e11b5e53
+# %% ../nbs/09a_config.ipynb #0e656cd3
 import hashlib, json, math
 from dataclasses import dataclass, asdict, field, fields
 from fastcore.basics import patch
@@ -18,7 +18,7 @@ from .discriminative import LR_DECAY, LM_FINE_TUNING_LR, CLASSIFIER_LR, discrimi
 from .stlr import SCHEDULES
 from .unfreezing import UNFREEZING
 
-# %% ../nbs/09a_config.ipynb #6403955b
+# %% ../nbs/09a_config.ipynb #9040c952
 PRETRAIN_SOURCES = ('shipped', 'wt103', 'corpus', 'none')  # the package's WikiText-2 model, fastai's WikiText-103 weights, pretraining here, none
 _PAPER = AWDLSTMConfig()
 
@@ -28,7 +28,7 @@ def target(default):
 
 CHOICES = dict(pretrain=PRETRAIN_SOURCES, lm_schedule=SCHEDULES, clas_schedule=SCHEDULES, unfreezing=UNFREEZING)
 
-# %% ../nbs/09a_config.ipynb #04f17c10
+# %% ../nbs/09a_config.ipynb #289ac316
 @dataclass(frozen=True)
 class ULMFiTConfig:
     "Every knob of the three ULMFiT stages; the defaults are the paper's (§4)."
@@ -89,7 +89,7 @@ class ULMFiTConfig:
         if self.max_tokens is not None and self.max_tokens < self.max_len:
             raise ValueError(f"ULMFiTConfig.max_tokens={self.max_tokens} is below max_len={self.max_len}: BPT3C would lose tokens it trains on")
 
-# %% ../nbs/09a_config.ipynb #f0bf541d
+# %% ../nbs/09a_config.ipynb #e861c7a0
 @patch
 def to_dict(self:ULMFiTConfig) -> dict:
     "The configuration as plain JSON-able values."
@@ -104,7 +104,7 @@ def from_dict(cls:ULMFiTConfig, d:dict, source:str='configuration'):
     try: return cls(**{k: tuple(v) if k == 'betas' else v for k, v in d.items()})
     except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
 
-# %% ../nbs/09a_config.ipynb #57324623
+# %% ../nbs/09a_config.ipynb #af4afc0b
 @patch
 def model_config(self:ULMFiTConfig, stage:str) -> AWDLSTMConfig:
     "The AWD-LSTM sizes and dropouts of `stage` ('lm' or 'classifier')."
@@ -123,7 +123,7 @@ def build_classifier(self:ULMFiTConfig, vocab_size:int, n_classes:int):
     return text_classifier(vocab_size, n_classes, self.model_config('classifier'), seq_len=self.bptt,
                            max_len=self.max_len, lin_ftrs=[self.head_size])
 
-# %% ../nbs/09a_config.ipynb #2f4f815a
+# %% ../nbs/09a_config.ipynb #641f8ffa
 @patch
 def optimizer(self:ULMFiTConfig):
     "fastai `opt_func`: `ulmfit_adam` with this configuration's betas."
@@ -146,14 +146,14 @@ def directional(self:ULMFiTConfig, docs:list) -> list:
     "The documents as this configuration reads them: reversed for the backward model."
     return [reverse_stream(d) for d in docs] if self.backwards else list(docs)
 
-# %% ../nbs/09a_config.ipynb #6516adae
+# %% ../nbs/09a_config.ipynb #6860565f
 @patch
 def pretrain_key(self:ULMFiTConfig, corpus_name:str) -> str:
     "A short hash of everything that determines the pretrained model."
     shared = {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get('target')}
     return hashlib.sha1(json.dumps([corpus_name, shared], sort_keys=True, default=str).encode()).hexdigest()[:12]
 
-# %% ../nbs/09a_config.ipynb #1ea9b80a
+# %% ../nbs/09a_config.ipynb #94cfa9dd
 PRESETS = dict(
     paper=dict(),
     cpu=dict(embedding_size=100, hidden_size=256, n_layers=2, pretrain='shipped', pretrain_tokens=None, pretrain_epochs=4,
@@ -169,7 +169,7 @@ def preset(name:str, # 'paper', 'cpu' or 'tiny'
     if name not in PRESETS: raise ValueError(f"unknown preset {name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig(**{**PRESETS[name], **changes})
 
-# %% ../nbs/09a_config.ipynb #b4fd7b92
+# %% ../nbs/09a_config.ipynb #91330971
 ABLATIONS = {
     'ULMFiT': dict(),
     # Table 4: pretraining

@@ -8,7 +8,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/training.html.md"""
 __all__ = ['Fit', 'atomic_save', 'atomic_write_text', 'plain', 'training_state', 'restore_training_state', 'MetricsLog',
            'StartAt', 'Checkpoint', 'fit_stage']
 
-# %% ../nbs/09b_training.ipynb #64bc0255
+# %% ../nbs/09b_training.ipynb #dcbcb545
 import json, os, random, time
 from collections import namedtuple
 from pathlib import Path
@@ -20,7 +20,7 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelEpochException
 from .stlr import schedule_callback
 
-# %% ../nbs/09b_training.ipynb #ea7852f3
+# %% ../nbs/09b_training.ipynb #895655ca
 def _replace_atomically(path, write):
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
@@ -37,7 +37,7 @@ def atomic_write_text(text:str, path) -> Path:
     "Write `text` to `path` atomically."
     return _replace_atomically(path, lambda tmp: tmp.write_text(text))
 
-# %% ../nbs/09b_training.ipynb #a5a53e38
+# %% ../nbs/09b_training.ipynb #63598517
 def plain(obj):
     "`obj` with fastcore `L`s, tuples and numpy values turned into lists, Python numbers and tensors (`weights_only`-safe)."
     if isinstance(obj, dict): return {k: plain(v) for k, v in obj.items()}
@@ -46,7 +46,7 @@ def plain(obj):
     if isinstance(obj, np.ndarray): return torch.from_numpy(obj.copy())
     return obj
 
-# %% ../nbs/09b_training.ipynb #5d531f24
+# %% ../nbs/09b_training.ipynb #54d46f11
 def training_state(learn:Learner) -> dict:
     "Everything the rest of a fit depends on: weights, optimizer, random generators, loaders' epochs, the smoothed loss."
     np_state = np.random.get_state()
@@ -68,7 +68,7 @@ def restore_training_state(learn:Learner, state:dict):
     for dl, epoch in zip(learn.dls.loaders, state['loader_epochs']):
         if hasattr(dl, 'epoch'): dl.epoch = epoch
 
-# %% ../nbs/09b_training.ipynb #ac1e7f67
+# %% ../nbs/09b_training.ipynb #5b6bc899
 class MetricsLog(Callback):
     "Append one record per epoch (stage, epoch, losses, metrics, error, perplexity, seconds) to `records` and `path`."
     order = 90 # after the Recorder has computed the epoch's metrics
@@ -85,7 +85,7 @@ class MetricsLog(Callback):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, 'a') as f: f.write(json.dumps(record) + '\n')
 
-# %% ../nbs/09b_training.ipynb #b47daff2
+# %% ../nbs/09b_training.ipynb #d09836a5
 @patch
 def values(self:MetricsLog) -> dict:
     "The epoch's losses and metrics, with the error (1 - accuracy) and a language model's perplexity."
@@ -95,7 +95,7 @@ def values(self:MetricsLog) -> dict:
     if 'perplexity' not in out and self.stage.startswith('lm') and 'valid_loss' in out: out['perplexity'] = float(np.exp(out['valid_loss']))
     return out
 
-# %% ../nbs/09b_training.ipynb #1b8b152c
+# %% ../nbs/09b_training.ipynb #66abf6fc
 class StartAt(Callback):
     "Resume a fit at `epoch`: the epochs before it are skipped, and the schedules continue from there."
     order = 61 # after the Recorder's, the schedulers' and the progress bar's `before_epoch` (fastprogress must see epoch 0)
@@ -109,11 +109,11 @@ class StartAt(Callback):
         self.learn.logger = self.saved_logger
     def after_fit(self): self.learn.resume_epoch, self.learn.logger = 0, self.saved_logger
 
-# %% ../nbs/09b_training.ipynb #f31da074
+# %% ../nbs/09b_training.ipynb #c915f948
 Fit = namedtuple('Fit', 'n_epoch lrs schedule cbs name', defaults=('stlr', (), 'fit'))
 Fit.__doc__ = "One fit of a stage: epochs, peak rate(s) per parameter group, a schedule of `SCHEDULES`, its own callbacks, its log name."
 
-# %% ../nbs/09b_training.ipynb #99253323
+# %% ../nbs/09b_training.ipynb #6e95841a
 class Checkpoint(Callback):
     "After every epoch, save the training state with `fit` (the fit's index) and `epoch` (epochs done) to `path`, atomically."
     order = 95
@@ -122,7 +122,7 @@ class Checkpoint(Callback):
         if self.epoch < getattr(self.learn, 'resume_epoch', 0): return           # skipped by `StartAt`
         atomic_save(dict(training_state(self.learn), fit=self.fit, epoch=self.epoch + 1), self.path)
 
-# %% ../nbs/09b_training.ipynb #309513da
+# %% ../nbs/09b_training.ipynb #a1f75138
 def fit_stage(
     learn:Learner, # the Learner of this stage
     fits:list, # the `Fit`s of the stage, in order

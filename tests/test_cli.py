@@ -25,6 +25,10 @@ def command(data, out):
 def env():
     return dict(os.environ, OMP_NUM_THREADS='1', PYTHONHASHSEED='0')
 
+def interruptible():
+    "In the child: Ctrl-C's default action, even when this test runs in a background job that ignores SIGINT."
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def records(out):
     "metrics.jsonl without the timings."
     return [{k: v for k, v in json.loads(line).items() if k != 'seconds'} for line in (out/'metrics.jsonl').read_text().splitlines()]
@@ -38,7 +42,8 @@ def reference(data, tmp_path_factory):
 
 def interrupt(cmd, when:Path, sig):
     "Start `cmd`, send `sig` once `when` exists (an epoch of that stage is done); the exit code, or None if it finished first."
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                               preexec_fn=interruptible)
     deadline = time.time() + 300
     while not when.exists() and process.poll() is None and time.time() < deadline: time.sleep(0.01)
     if process.poll() is not None: return None

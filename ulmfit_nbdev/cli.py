@@ -9,11 +9,11 @@ __all__ = ['COMMANDS', 'tfidf_logreg_accuracy', 'load_labelled', 'say', 'trainin
            'train_command', 'evaluate_command', 'predict_command', 'pretrain_command', 'run_all', 'demo', 'summarize',
            'result_table', 'parser', 'demo_command', 'main']
 
-# %% ../nbs/11_cli.ipynb #4b8e4314
+# %% ../nbs/11_cli.ipynb #f0e8b43b
 import argparse, contextlib, datetime, io, json, os, platform, shutil, signal, sys, threading, time
 from pathlib import Path
 
-# %% ../nbs/11_cli.ipynb #6eb0b244
+# %% ../nbs/11_cli.ipynb #59d80a2a
 def tfidf_logreg_accuracy(train_texts:list, train_labels:list, # training documents and labels
                           test_texts:list, test_labels:list, # test documents and labels
                          ) -> float: # test accuracy
@@ -26,7 +26,7 @@ def tfidf_logreg_accuracy(train_texts:list, train_labels:list, # training docume
     model.fit(list(train_texts), list(train_labels))
     return float(np.mean(model.predict(list(test_texts)) == np.asarray(test_labels)))
 
-# %% ../nbs/11_cli.ipynb #2ee89cea
+# %% ../nbs/11_cli.ipynb #4e21c007
 def load_labelled(csv:str|None=None, # CSV file with a header row
                   folder:str|None=None, # folder with one sub-folder of .txt files per label
                   text_col:str='text', # CSV column holding the texts
@@ -44,7 +44,7 @@ def load_labelled(csv:str|None=None, # CSV file with a header row
     if not rows: raise DatasetError(f"{folder}: no <label>/*.txt files (expected one sub-folder per label)")
     return pd.DataFrame(rows)
 
-# %% ../nbs/11_cli.ipynb #471b0446
+# %% ../nbs/11_cli.ipynb #ba116bac
 def say(*msg):
     "A progress line, on stderr."
     print(*msg, file=sys.stderr, flush=True)
@@ -54,7 +54,7 @@ def training_output(quiet:bool):
     "Send what training prints (fastai's bars and tables) to stderr, or nowhere when `quiet`."
     with contextlib.redirect_stdout(io.StringIO() if quiet else sys.stderr): yield
 
-# %% ../nbs/11_cli.ipynb #2046961e
+# %% ../nbs/11_cli.ipynb #82b83144
 def parse_settings(pairs:list) -> dict:
     "`['a=1', 'b=x']` as `{'a': 1, 'b': 'x'}`: values read as JSON when they parse, else kept as strings."
     out = {}
@@ -71,7 +71,7 @@ def make_config(preset_name:str, settings:dict):
     if preset_name not in PRESETS: raise ValueError(f"unknown preset {preset_name!r}; expected one of {list(PRESETS)}")
     return ULMFiTConfig.from_dict({**ULMFiTConfig(**PRESETS[preset_name]).to_dict(), **settings}, '--set')
 
-# %% ../nbs/11_cli.ipynb #dd98d763
+# %% ../nbs/11_cli.ipynb #10e8fffa
 def _in_file(path, error:Exception) -> ValueError:
     "`error` with the file it is about in front, unless it names one already."
     message = str(error)
@@ -107,7 +107,7 @@ def _cache_dir() -> Path:
     from fastai.data.external import fastai_cfg
     return fastai_cfg().path('model')/'ulmfit'
 
-# %% ../nbs/11_cli.ipynb #59e3fcea
+# %% ../nbs/11_cli.ipynb #74c2b568
 def evaluate_command(args) -> dict:
     "`ulmfit evaluate`: accuracy of an exported classifier on a labelled CSV."
     import numpy as np
@@ -137,7 +137,7 @@ def _texts_of(df, args) -> list:
     if empty: raise ValueError(f"{args.csv}: row {empty[0] + 2}: empty text ({len(empty)} such rows)")
     return df[args.text_col].tolist()
 
-# %% ../nbs/11_cli.ipynb #fef1b2f5
+# %% ../nbs/11_cli.ipynb #a2f39c14
 def pretrain_command(args) -> dict:
     "`ulmfit pretrain`: stage 1 on WikiText-2, saved as a stage-1 model folder."
     from ulmfit_nbdev.data import load_wikitext
@@ -158,7 +158,7 @@ def _last_perplexity(log:Path):
     records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     return records[-1].get('perplexity') if records else None
 
-# %% ../nbs/11_cli.ipynb #6f5cc1e7
+# %% ../nbs/11_cli.ipynb #d6d2bbab
 def _demo_run(train, test, config:dict, pretrained, threads:int) -> dict:
     "One run of the demo (in a worker process): the recipe with `config`, its test accuracy and timings."
     import torch
@@ -189,7 +189,7 @@ def run_all(jobs:list, names:list, workers:int, verbose:bool=True) -> list:
             if verbose: say(f"[{done}/{len(jobs)}] {names[i]}: test accuracy {results[i]['accuracy']:.2%} ({results[i]['seconds']:.0f}s)")
     return results
 
-# %% ../nbs/11_cli.ipynb #c64b39e4
+# %% ../nbs/11_cli.ipynb #27eeff74
 def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
          preset_name:str='cpu', # the configuration (`PRESETS`)
          settings:dict|None=None, # configuration overrides
@@ -219,7 +219,7 @@ def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
     return summarize(runs, tfidf, base, pretrained, dict(n_train=len(train), n_test=len(test), seeds=list(seeds), workers=workers,
                      threads_per_worker=threads, preset=preset_name, seconds=round(time.time() - start, 1), load_average_start=load_start))
 
-# %% ../nbs/11_cli.ipynb #1cfc5a7c
+# %% ../nbs/11_cli.ipynb #e34ef65c
 def summarize(runs:dict, tfidf:float, config, pretrained, extra:dict) -> dict:
     "The demo's results: mean and spread per arm, the error reduction, the baseline, and how they were measured."
     import numpy as np, torch
@@ -243,7 +243,7 @@ def result_table(results:dict) -> str:
             f"  error reduction from pretraining {100 * results['error_reduction']:.1f}%"
             f" (the paper, Table 4, TREC-6 with WikiText-103: 10.67% -> 5.69% error, 46.7%)")
 
-# %% ../nbs/11_cli.ipynb #1656cd84
+# %% ../nbs/11_cli.ipynb #3f0f18ee
 def _common(p, quiet=True, config=True):
     "The flags several subcommands share: --quiet, --preset and --set."
     if quiet: p.add_argument('--quiet', action='store_true', help='no training progress (results are still printed)')
@@ -275,7 +275,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--out', required=True, help='folder of the stage-1 model'); _common(p)
     return top
 
-# %% ../nbs/11_cli.ipynb #de954188
+# %% ../nbs/11_cli.ipynb #747e6c42
 COMMANDS = dict(train=train_command, evaluate=evaluate_command, predict=predict_command, pretrain=pretrain_command)
 
 def demo_command(args) -> str:
@@ -289,7 +289,7 @@ def demo_command(args) -> str:
 
 def _terminate(signum, frame): raise KeyboardInterrupt   # `kill` (SIGTERM) stops a run as Ctrl-C does: checkpoints kept
 
-# %% ../nbs/11_cli.ipynb #b49404f1
+# %% ../nbs/11_cli.ipynb #73ea9b4d
 def main(argv:list|None=None):
     "The `ulmfit` command: parse, run the subcommand, print its result; bad input is one line on stderr and exit code 2."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]

@@ -9,7 +9,7 @@ __all__ = ['SHIPPED_STAGE1', 'lm_learner', 'classifier_learner', 'take_tokens', 
            'corpus_name', 'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled',
            'label_classes', 'class_indices', 'warn_long', 'evaluate', 'ulmfit', 'plot_metrics']
 
-# %% ../nbs/09c_pipeline.ipynb #10224395
+# %% ../nbs/09c_pipeline.ipynb #1648fbfd
 import hashlib, json, time, warnings
 import ulmfit_nbdev
 from dataclasses import replace
@@ -35,7 +35,7 @@ from .tokenizer import Vocab, merge_itos, numericalize
 from .training import Fit, fit_stage, atomic_save, atomic_write_text
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
 
-# %% ../nbs/09c_pipeline.ipynb #34cc1ec8
+# %% ../nbs/09c_pipeline.ipynb #aa6f4366
 def lm_learner(train_ids:list, # training documents, token-id tensors
                valid_ids:list, # validation documents
                itos:list, # vocabulary
@@ -50,7 +50,7 @@ def lm_learner(train_ids:list, # training documents, token-id tensors
                     cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen()])
     return ddp_lm_learner(learn, itos, config.to_dict()) if distributed else learn   # unchanged without a process group
 
-# %% ../nbs/09c_pipeline.ipynb #e978b536
+# %% ../nbs/09c_pipeline.ipynb #9395eef4
 def classifier_learner(train_ids:list, train_labels, # training documents and their class indices
                        valid_ids:list, valid_labels, # validation documents and their class indices
                        itos:list, # vocabulary
@@ -65,7 +65,7 @@ def classifier_learner(train_ids:list, train_labels, # training documents and th
                    opt_func=config.optimizer(), wd=config.weight_decay, splitter=classifier_layer_groups,
                    cbs=rnn_cbs(), metrics=accuracy)
 
-# %% ../nbs/09c_pipeline.ipynb #3b3b84fc
+# %% ../nbs/09c_pipeline.ipynb #2edfcb76
 def take_tokens(token_docs:list, n_tokens:int|None) -> list:
     "The first documents of `token_docs` holding `n_tokens` tokens (the last one cut)."
     if n_tokens is None: return token_docs
@@ -75,7 +75,7 @@ def take_tokens(token_docs:list, n_tokens:int|None) -> list:
         out.append(doc[:n_tokens - total]); total += len(out[-1])
     return out
 
-# %% ../nbs/09c_pipeline.ipynb #ecd90591
+# %% ../nbs/09c_pipeline.ipynb #f31730dd
 def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whitespace-tokenized (`load_wikitext`)
                 config:ULMFiTConfig, # model size, pretraining tokens, epochs, rate, vocabulary, seed
                 cache_dir=None, # folder of cached pretrained models (None: no cache)
@@ -101,7 +101,7 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     if path is not None and is_main_process(): atomic_save(result, path); path.with_suffix('.ckpt').unlink(missing_ok=True)
     return dict(result, cached=False)
 
-# %% ../nbs/09c_pipeline.ipynb #a0992017
+# %% ../nbs/09c_pipeline.ipynb #d50b4b2e
 SHIPPED_STAGE1 = Path(ulmfit_nbdev.__file__).parent/'models'/'wt2_stage1' # the stage-1 model the package ships
 
 def stage1_problem(config:ULMFiTConfig, folder:Path) -> str|None:
@@ -138,7 +138,7 @@ def corpus_name(corpus:dict) -> str:
     digest = hashlib.sha1('\x00'.join(corpus['train'] + ['\x01'] + list(corpus.get('valid') or [])).encode()).hexdigest()[:10]
     return f'corpus-{digest}'
 
-# %% ../nbs/09c_pipeline.ipynb #cb85569b
+# %% ../nbs/09c_pipeline.ipynb #afa71d69
 def describe_pretrained(pretrained) -> str:
     "What a `get_pretrained` result is, in a few words (for progress lines and results)."
     if pretrained is None: return 'no pretraining'
@@ -147,7 +147,7 @@ def describe_pretrained(pretrained) -> str:
     if pretrained.get('cached'): return 'a cached model pretrained here'
     return f"a model pretrained now, in {pretrained['seconds']:.0f}s"
 
-# %% ../nbs/09c_pipeline.ipynb #77ca6723
+# %% ../nbs/09c_pipeline.ipynb #bf69c6f0
 def save_stage1(folder, # where the stage-1 model goes
                 result:dict, # `pretrain_lm`'s result
                 config:ULMFiTConfig, # the configuration it was pretrained with
@@ -172,7 +172,7 @@ def _model_card(config, records, n_vocab, seconds, command) -> str:
             f"Files: `model.pth` (weights, fastai's key names), `itos.json` (vocabulary), `config.json` (`ULMFiTConfig`)"
             f"{', `metrics.jsonl` (per-epoch log)' if records else ''}.\n")
 
-# %% ../nbs/09c_pipeline.ipynb #91366d00
+# %% ../nbs/09c_pipeline.ipynb #a103f675
 def finetune_lm(train_tokens:list, # target-task documents (token lists) to fine-tune on
                 valid_tokens:list, # held-out target documents, for perplexity
                 itos:list, # target vocabulary
@@ -196,7 +196,7 @@ def _files(out_dir, stage:str) -> tuple:
     "The checkpoint and metrics files of `stage` in `out_dir` (None, None without one)."
     return (None, None) if out_dir is None else (Path(out_dir)/f'{stage}.ckpt', Path(out_dir)/'metrics.jsonl')
 
-# %% ../nbs/09c_pipeline.ipynb #86598583
+# %% ../nbs/09c_pipeline.ipynb #3c42d4e9
 def train_classifier(train_ids:list, train_labels, # training documents (id tensors) and class indices
                      valid_ids:list, valid_labels, # validation documents and class indices
                      itos:list, # vocabulary
@@ -219,7 +219,7 @@ def train_classifier(train_ids:list, train_labels, # training documents (id tens
     freeze_groups(learn.opt.param_lists, range(n_groups))            # every group trainable again (none frozen)
     return learn
 
-# %% ../nbs/09c_pipeline.ipynb #51c49758
+# %% ../nbs/09c_pipeline.ipynb #271cfdd6
 def check_labelled(df, name:str='train', text_col:str='text', label_col:str='label'):
     "Raise a clear `ValueError` unless `df` has non-empty text and label columns."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{name}: expected a pandas DataFrame, found {type(df).__name__}")
@@ -246,7 +246,7 @@ def class_indices(labels, classes:list) -> torch.Tensor:
     if unknown := sorted(set(labels) - set(index)): raise ValueError(f"label(s) {unknown} are not among the classes {classes}")
     return torch.tensor([index[l] for l in labels])
 
-# %% ../nbs/09c_pipeline.ipynb #5bb6830e
+# %% ../nbs/09c_pipeline.ipynb #162ca0cb
 def warn_long(docs:list, max_tokens:int|None):
     "Warn when documents are longer than `max_tokens` (they will be read from their last `max_tokens` tokens)."
     if max_tokens is None: return
@@ -254,7 +254,7 @@ def warn_long(docs:list, max_tokens:int|None):
         warnings.warn(f"{n} document(s) longer than {max_tokens:,} tokens are read from their last {max_tokens:,} "
                       f"(ULMFiTConfig.max_tokens; set it to None to read every document whole)")
 
-# %% ../nbs/09c_pipeline.ipynb #1683d022
+# %% ../nbs/09c_pipeline.ipynb #7355cc5c
 def evaluate(model, # a trained classifier
              ids:list, # documents, token-id tensors
              labels, # class indices
@@ -268,7 +268,7 @@ def evaluate(model, # a trained classifier
     loss = float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels))
     return dict(accuracy=accuracy_, error=1 - accuracy_, loss=loss, probabilities=probs)
 
-# %% ../nbs/09c_pipeline.ipynb #2f3fadf3
+# %% ../nbs/09c_pipeline.ipynb #32240162
 def _prepare(out_dir, config:ULMFiTConfig):
     "Create `out_dir` and save `config` there; refuse a folder that holds a run of another configuration."
     if out_dir is None: return None
@@ -290,7 +290,7 @@ def _encoder(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records
     if path is not None: atomic_save(dict(encoder=lm.model[0].state_dict(), itos=list(itos)), path)
     return lm.model[0].state_dict(), lm.model
 
-# %% ../nbs/09c_pipeline.ipynb #7a2938b7
+# %% ../nbs/09c_pipeline.ipynb #9366670b
 def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `label`
            test_df:pd.DataFrame|None=None, # labelled test texts, evaluated once at the end
            config:ULMFiTConfig|None=None, # the recipe; `ULMFiTConfig()` (the paper's) if None
@@ -337,7 +337,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])
     return result
 
-# %% ../nbs/09c_pipeline.ipynb #9f0d523f
+# %% ../nbs/09c_pipeline.ipynb #99678799
 def plot_metrics(records:list, # per-epoch records from `ulmfit(...)['records']` or metrics.jsonl
                  title:str='', # figure title
                 ):
@@ -353,9 +353,10 @@ def plot_metrics(records:list, # per-epoch records from `ulmfit(...)['records']`
     for i, r in enumerate(clas):
         if i == 0 or r['stage'] != clas[i - 1]['stage']: right.axvline(i + 0.5, color='grey', lw=0.5)
     right.set(xlabel='classifier epoch (grey: unfreezing steps)', ylabel='validation error %', title='classifier')
-    for ax in (left, right):
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        if ax.lines: ax.legend(fontsize=7, loc='best', framealpha=0.6)
+    for ax in (left, right):                                         # whole epochs, one epoch or many
+        n = max([len(line.get_xdata()) for line in ax.lines if line.get_marker() == 'o'] + [1])
+        ax.set_xlim(0.5, n + 0.5); ax.set_xticks(range(1, n + 1, max(1, n // 10)))
+        if ax.lines: ax.legend(fontsize=7, loc='upper right', framealpha=0.8)
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -34,8 +34,6 @@ def subset(train, n, seed):
 
 def run(dataset, labels, arm, seed, settings, threads=1) -> dict:
     "One run: the test accuracy of `arm` with `labels` labelled examples and `seed`."
-    import torch
-    torch.set_num_threads(threads)
     train, test, unlabelled, pretokenized = load(dataset)
     labelled = subset(train, labels, seed)
     start = time.time()
@@ -43,15 +41,11 @@ def run(dataset, labels, arm, seed, settings, threads=1) -> dict:
         from ulmfit_nbdev.cli import tfidf_logreg_accuracy
         accuracy = tfidf_logreg_accuracy(labelled.text, labelled.label, test.text, test.label)
     else:
-        import contextlib, io, warnings
-        from ulmfit_nbdev.cli import make_config
-        from ulmfit_nbdev.pipeline import ulmfit
+        from ulmfit_nbdev.cli import make_config, run_recipe
+        from ulmfit_nbdev.pipeline import get_pretrained
         config = make_config('cpu', {**settings, 'seed': seed, **({'pretrain': 'none'} if arm == 'scratch' else {})})
-        extra = None
-        if arm == 'ulmfit_semi': extra = train.text[~train.index.isin(labelled.index)].tolist() + list(unlabelled)
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            accuracy = ulmfit(labelled, test, config, unlabeled=extra, pretokenized=pretokenized)['accuracy']
+        extra = train.text[~train.index.isin(labelled.index)].tolist() + list(unlabelled) if arm == 'ulmfit_semi' else None
+        accuracy = run_recipe(labelled, test, config.to_dict(), get_pretrained(config), threads, extra)['accuracy']
     return dict(dataset=dataset, labels=labels, arm=arm, seed=seed, accuracy=float(accuracy), seconds=round(time.time() - start, 1))
 
 def summary(runs:list) -> list:

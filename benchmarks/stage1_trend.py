@@ -8,23 +8,17 @@ validation perplexity. How far would a better language model go?
 DIR holds `epochN.pth` weights, `itos.json`, `config.json` and `metrics.jsonl` (the per-epoch log of the
 pretraining, one record per epoch); each snapshot is loaded as a stage-1 folder (`load_lm_folder`).
 """
-import argparse, concurrent.futures, datetime, json, multiprocessing, shutil, sys, tempfile, time
+import argparse, concurrent.futures, datetime, json, multiprocessing, shutil, sys, tempfile
 from pathlib import Path
 
 def run(folder:str, seed:int) -> dict:
     "The default recipe on TREC-6 from the stage-1 folder `folder`, seed `seed`: test accuracy and seconds."
-    import contextlib, io, warnings, torch
-    from ulmfit_nbdev.cli import make_config
+    from ulmfit_nbdev.cli import make_config, run_recipe
     from ulmfit_nbdev.data import load_trec
-    from ulmfit_nbdev.pipeline import ulmfit
-    torch.set_num_threads(1)
     trec = load_trec()
     train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
-    start = time.time()
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        result = ulmfit(train, test, make_config('cpu', dict(seed=seed)), pretokenized=True, pretrained=Path(folder))
-    return dict(accuracy=float(result['accuracy']), seconds=round(time.time() - start, 1))
+    result = run_recipe(train, test, make_config('cpu', dict(seed=seed)).to_dict(), Path(folder))
+    return dict(accuracy=float(result['accuracy']), seconds=result['seconds'])
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

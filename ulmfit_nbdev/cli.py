@@ -6,8 +6,8 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/cli.html.md"""
 
 # %% auto #0
 __all__ = ['COMMANDS', 'tfidf_logreg_accuracy', 'load_labelled', 'say', 'training_output', 'parse_settings', 'make_config',
-           'train_command', 'evaluate_command', 'predict_command', 'pretrain_command', 'run_all', 'demo', 'summarize',
-           'result_table', 'parser', 'demo_command', 'main']
+           'train_command', 'evaluate_command', 'predict_command', 'pretrain_command', 'run_recipe', 'run_all', 'demo',
+           'summarize', 'result_table', 'parser', 'demo_command', 'main']
 
 # %% ../nbs/11_cli.ipynb #f0e8b43b
 import argparse, contextlib, datetime, io, json, os, platform, shutil, signal, sys, threading, time
@@ -159,34 +159,37 @@ def _last_perplexity(log:Path):
     return records[-1].get('perplexity') if records else None
 
 # %% ../nbs/11_cli.ipynb #d6d2bbab
-def _demo_run(train, test, config:dict, pretrained, threads:int) -> dict:
-    "One run of the demo (in a worker process): the recipe with `config`, its test accuracy and timings."
+def run_recipe(train, test, # labelled training and test texts (pre-tokenized, as TREC-6)
+               config:dict, # the configuration, as `ULMFiTConfig.to_dict` gives it (picklable for a worker process)
+               pretrained, # a `get_pretrained` result, or None
+               threads:int=1, # torch CPU threads
+               unlabeled:list|None=None, # extra target texts for LM fine-tuning (the semi-supervised arm)
+              ) -> dict:
+    "One quiet run of the recipe (the demo's, the benchmarks'): its test accuracy and timings."
     import torch
     from ulmfit_nbdev.config import ULMFiTConfig
     from ulmfit_nbdev.pipeline import ulmfit
     torch.set_num_threads(threads)
     start = time.time()
     with training_output(True):
-        result = ulmfit(train, test, ULMFiTConfig.from_dict(config), pretokenized=True, pretrained=pretrained)
+        result = ulmfit(train, test, ULMFiTConfig.from_dict(config), unlabeled=unlabeled, pretokenized=True, pretrained=pretrained)
     return dict(accuracy=result['accuracy'], valid_accuracy=result['valid_accuracy'], seconds=round(time.time() - start, 1),
                 stage_seconds={k: round(v, 1) for k, v in result['seconds'].items()}, records=result['records'])
 
 def run_all(jobs:list, names:list, workers:int, verbose:bool=True) -> list:
-    "Run `_demo_run(*job)` for every job, in `workers` processes (or here, if 1); one progress line per finished run."
+    "Run `run_recipe(*job)` for every job, in `workers` processes (or here, if 1); one progress line per finished run."
     import concurrent.futures, multiprocessing
-    results, done = [None] * len(jobs), 0
+    results = [None] * len(jobs)
+    def finished(i, result):
+        results[i] = result
+        if verbose: say(f"[{sum(r is not None for r in results)}/{len(jobs)}] {names[i]}: test accuracy {result['accuracy']:.2%} ({result['seconds']:.0f}s)")
     if workers <= 1:                                              # in this process, one after the other
-        for i, job in enumerate(jobs):
-            results[i] = _demo_run(*job)
-            if verbose: say(f"[{i + 1}/{len(jobs)}] {names[i]}: test accuracy {results[i]['accuracy']:.2%} ({results[i]['seconds']:.0f}s)")
+        for i, job in enumerate(jobs): finished(i, run_recipe(*job))
         return results
     context = multiprocessing.get_context('spawn')                # fresh processes: no forked thread pools
-    with concurrent.futures.ProcessPoolExecutor(max(1, workers), mp_context=context) as pool:
-        futures = {pool.submit(_demo_run, *job): i for i, job in enumerate(jobs)}
-        for future in concurrent.futures.as_completed(futures):
-            i, done = futures[future], done + 1
-            results[i] = future.result()
-            if verbose: say(f"[{done}/{len(jobs)}] {names[i]}: test accuracy {results[i]['accuracy']:.2%} ({results[i]['seconds']:.0f}s)")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {pool.submit(run_recipe, *job): i for i, job in enumerate(jobs)}
+        for future in concurrent.futures.as_completed(futures): finished(futures[future], future.result())
     return results
 
 # %% ../nbs/11_cli.ipynb #27eeff74
@@ -241,7 +244,7 @@ def result_table(results:dict) -> str:
             f"  same budget, no pretraining {100 * results['accuracy_no_pretraining']:.1f} ± {100 * results['accuracy_no_pretraining_std']:.1f}%\n"
             f"  TF-IDF + logistic regression {100 * results['accuracy_tfidf_logreg']:.1f}%\n"
             f"  error reduction from pretraining {100 * results['error_reduction']:.1f}%"
-            f" (the paper, Table 4, TREC-6 with WikiText-103: 10.67% -> 5.69% error, 46.7%)")
+            f" (the paper, Table 4, TREC-6 validation error with WikiText-103: 10.67% -> 5.69%, 46.7%)")
 
 # %% ../nbs/11_cli.ipynb #3f0f18ee
 def _common(p, quiet=True, config=True):

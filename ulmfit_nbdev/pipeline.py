@@ -30,7 +30,7 @@ from .config import ULMFiTConfig
 from .data import holdout_split, load_wikitext
 from .distributed import ddp_lm_learner, is_main_process
 from .fast_tokenizer import tokenize
-from .pretrained import load_pretrained, load_lm_folder, lm_folder_vocabulary, wt103_folder
+from .pretrained import load_pretrained, load_lm_folder, lm_folder_vocabulary, wt103_folder, read_weights
 from .tokenizer import Vocab, merge_itos, numericalize
 from .training import Fit, fit_stage, atomic_save, atomic_write_text
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
@@ -86,7 +86,7 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
                ) -> dict: # {'model': state dict, 'itos': vocabulary, 'seconds': training time, 'cached'}
     "Pretrain (or load from the cache) a language model on the general-domain `corpus`."
     path = None if cache_dir is None else Path(cache_dir)/f'pretrained-{corpus_name}-{config.pretrain_key(corpus_name)}.pth'
-    if path is not None and path.exists(): return dict(torch.load(path, map_location='cpu', weights_only=True), cached=True)
+    if path is not None and path.exists(): return dict(read_weights(path), cached=True)
     start = time.time()
     articles, valid_articles = (corpus['train'], corpus['valid']) if corpus.get('valid') else (corpus['train'][:-5], corpus['train'][-5:])
     train = take_tokens(tokenize(articles, pretokenized=True), config.pretrain_tokens)
@@ -283,7 +283,7 @@ def _encoder(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records
     "Stage 2's encoder: read from `out_dir` when a finished run left it there, else fine-tuned (and saved) now."
     path = None if out_dir is None else out_dir/'encoder.pth'
     if path is not None and path.exists():
-        saved = torch.load(path, map_location='cpu', weights_only=True)
+        saved = read_weights(path)
         if saved['itos'] != list(itos): raise ValueError(f"{path} was fine-tuned with another vocabulary; delete it or use a new out_dir")
         return saved['encoder'], None
     lm = finetune_lm(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records, cbs)

@@ -18,6 +18,7 @@ from fastcore.basics import store_attr, noop, patch
 from fastcore.foundation import L
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelEpochException
+from .pretrained import read_weights
 from .stlr import schedule_callback
 
 # %% ../nbs/09b_training.ipynb #895655ca
@@ -137,7 +138,7 @@ def fit_stage(
     if learn.opt is None: learn.create_opt()
     state, done = None, (0, 0)                                              # (fit, epochs done in it)
     if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+        state = read_weights(checkpoint)                                    # 04b: clear errors, no code run
         restore_training_state(learn, state); done = (state['fit'], state['epoch'])
     for i, fit in enumerate(fits):
         start = done[1] if i == done[0] else 0

@@ -3,19 +3,24 @@
 training from scratch, ULMFiT (supervised: LM fine-tuning on the labelled texts), ULMFiT semi-supervised (LM
 fine-tuning on every training text, labelled or not) and TF-IDF + logistic regression.
 
-    python benchmarks/low_shot.py [--dataset trec] [--labels 100,200,500,1000,2000,all] [--arms scratch,ulmfit,ulmfit_semi,tfidf]
+    python benchmarks/low_shot.py [--dataset trec|imdb] [--labels 100,200,500,1000,2000,all] [--arms scratch,ulmfit,ulmfit_semi,tfidf]
                                   [--seeds 0,1,2] [--workers 2] [--out benchmarks/results/low_shot.json]
 
 Every run is appended to `<out>.runs.jsonl` as it finishes, and a rerun skips the runs already there, so the command
 can be stopped and continued; `<out>` then holds `rows` of {dataset, labels, arm, accuracies} (one accuracy per seed),
 the configuration, the command and the date. The labelled subset of seed s is a class-stratified sample drawn with
-seed s; all neural arms share the `cpu` preset and at least `--min-steps` classifier steps.
+seed s; all neural arms share the `cpu` preset and at least `--min-steps` classifier steps. IMDb is sized for a CPU:
+1,000 test reviews (500 per class, fixed), and for the semi-supervised arm 2,000 of the unlabelled reviews (fixed);
+its runs use `--labels 100,1000 --min-steps 100`.
 """
-import argparse, concurrent.futures, datetime, json, multiprocessing, sys, time
+import argparse, concurrent.futures, datetime, functools, json, multiprocessing, sys, time
 from pathlib import Path
 
 ARMS = ('scratch', 'ulmfit', 'ulmfit_semi', 'tfidf')
+IMDB_TEST, IMDB_UNLABELLED = 1000, 2000   # IMDb: test on 1,000 of the 25,000 test reviews (500 per class); LM fine-tuning
+                                           # of the semi-supervised arm on 2,000 of the 50,000 unlabelled ones
 
+@functools.cache                                               # once per worker process: IMDb is 100,000 files
 def load(dataset:str):
     "(train, test, unlabelled texts, pretokenized) of `dataset`."
     if dataset == 'trec':
@@ -23,19 +28,19 @@ def load(dataset:str):
         trec = load_trec()
         train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
         return train, test, [], True
+    if dataset == 'imdb':                                      # CPU budget: a fixed subset of the test and unlabelled reviews
+        from ulmfit_nbdev.data import load_imdb
+        imdb = load_imdb()
+        test = imdb['test'].groupby('label', group_keys=False).sample(IMDB_TEST // 2, random_state=0)[['text', 'label']]
+        unlabelled = imdb['unsup'].sample(IMDB_UNLABELLED, random_state=0).text.tolist()
+        return imdb['train'][['text', 'label']], test, unlabelled, False
     raise ValueError(f"unknown dataset {dataset!r}")
-
-def subset(train, n, seed):
-    "`n` labelled examples, stratified by class, drawn with `seed` (all of them for 'all')."
-    if n == 'all': return train
-    from sklearn.model_selection import train_test_split
-    picked, _ = train_test_split(train, train_size=int(n), stratify=train.label, random_state=seed)
-    return picked
 
 def run(dataset, labels, arm, seed, settings, threads=1) -> dict:
     "One run: the test accuracy of `arm` with `labels` labelled examples and `seed`."
+    from ulmfit_nbdev.low_shot import labelled_subset
     train, test, unlabelled, pretokenized = load(dataset)
-    labelled = subset(train, labels, seed)
+    labelled = labelled_subset(train, labels, seed)
     start = time.time()
     if arm == 'tfidf':
         from ulmfit_nbdev.cli import tfidf_logreg_accuracy
@@ -44,15 +49,19 @@ def run(dataset, labels, arm, seed, settings, threads=1) -> dict:
         from ulmfit_nbdev.cli import make_config, run_recipe
         from ulmfit_nbdev.pipeline import get_pretrained
         config = make_config('cpu', {**settings, 'seed': seed, **({'pretrain': 'none'} if arm == 'scratch' else {})})
-        extra = train.text[~train.index.isin(labelled.index)].tolist() + list(unlabelled) if arm == 'ulmfit_semi' else None
-        accuracy = run_recipe(labelled, test, config.to_dict(), get_pretrained(config), threads, extra)['accuracy']
+        # semi-supervised: LM fine-tuning also reads the unlabelled texts (TREC-6 has none: its unused training questions)
+        extra = (list(unlabelled) or train.text[~train.index.isin(labelled.index)].tolist()) if arm == 'ulmfit_semi' else None
+        accuracy = run_recipe(labelled, test, config.to_dict(), get_pretrained(config), threads, extra, pretokenized)['accuracy']
     return dict(dataset=dataset, labels=labels, arm=arm, seed=seed, accuracy=float(accuracy), seconds=round(time.time() - start, 1))
 
-def summary(runs:list) -> list:
-    "One row per (dataset, labels, arm) with the accuracies of its seeds, in seed order."
-    rows = {}
-    for r in sorted(runs, key=lambda r: r['seed']): rows.setdefault((r['dataset'], r['labels'], r['arm']), []).append(r['accuracy'])
-    return [dict(dataset=d, labels=l, arm=a, accuracies=acc) for (d, l, a), acc in rows.items()]
+def summary(runs:list, n_all:dict) -> list:
+    "`low_shot_rows` of the runs ('all' labels counted); TREC-6 has no unlabelled text: with all labels, semi = supervised."
+    from ulmfit_nbdev.low_shot import low_shot_rows
+    runs = [{**r, 'labels': n_all[r['dataset']] if r['labels'] == 'all' else r['labels']} for r in runs]
+    rows = low_shot_rows(runs)
+    same = [{**r, 'arm': 'ulmfit_semi', 'same_runs_as': 'ulmfit'} for r in rows
+            if r['dataset'] == 'trec' and r['labels'] == n_all.get('trec') and r['arm'] == 'ulmfit']
+    return rows + same
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,11 +76,12 @@ def main():
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    key = lambda d, l, arm, s: (d, str(l), arm, s)
-    have = {key(r['dataset'], r['labels'], r['arm'], r['seed']) for r in done}
-    labels = [l if l == 'all' else int(l) for l in a.labels.split(',')]
+    n_all = {d: len(load(d)[0]) for d in {a.dataset} | {r['dataset'] for r in done}}   # 'all' labels, counted
+    count = lambda d, l: n_all[d] if l == 'all' else int(l)
+    have = {(r['dataset'], count(r['dataset'], r['labels']), r['arm'], r['seed']) for r in done}
+    labels = [count(a.dataset, l) for l in a.labels.split(',')]
     todo = [(a.dataset, l, arm, int(s)) for l in labels for arm in a.arms.split(',') for s in a.seeds.split(',')
-            if key(a.dataset, l, arm, int(s)) not in have]
+            if (a.dataset, l, arm, int(s)) not in have and not (a.dataset == 'trec' and l == n_all['trec'] and arm == 'ulmfit_semi')]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
         futures = [pool.submit(run, *job, settings) for job in todo]
@@ -79,7 +89,10 @@ def main():
             r = future.result(); done.append(r)
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
             print(f"{r['dataset']} {r['labels']} {r['arm']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
-    out.write_text(json.dumps(dict(rows=summary(done), settings=settings, preset='cpu', command='python ' + ' '.join(sys.argv),
-                                   date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), runs=done), indent=1))
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    per_dataset = previous.get('datasets', {})                    # each dataset's settings and the command that made it
+    per_dataset[a.dataset] = dict(settings=settings, command='python ' + ' '.join(sys.argv),
+                                  date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
+    out.write_text(json.dumps(dict(rows=summary(done, n_all), preset='cpu', datasets=per_dataset, runs=done), indent=1))
 
 if __name__ == '__main__': main()

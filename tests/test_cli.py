@@ -71,7 +71,7 @@ def test_results_on_stdout_progress_on_stderr(data, tmp_path):
     cmd = [c for c in command(data, out) if c != '--quiet']
     done = subprocess.run(cmd, capture_output=True, text=True, env=env())
     assert done.returncode == 0, done.stderr
-    assert set(json.loads(done.stdout)) == {'model', 'classes', 'valid_accuracy', 'test_accuracy'}
+    assert set(json.loads(done.stdout)) == {'model', 'classes', 'valid_accuracy', 'test_accuracy', 'tfidf_valid_accuracy', 'tfidf_test_accuracy'}
     assert 'stage 1/3' in done.stderr and 'stage 3/3' in done.stderr and 'epoch' in done.stderr
 
 def test_help_is_fast_and_lists_the_subcommands():

@@ -78,9 +78,9 @@ def _in_file(path, error:Exception) -> ValueError:
     return ValueError(message if path is None or message.startswith(str(path)) else f"{path}: {message}")
 
 def train_command(args) -> dict:
-    "`ulmfit train`: the three stages on the user's data; the classifier exported to `out/classifier.pth`."
-    from ulmfit_nbdev.data import read_labelled_csv
-    from ulmfit_nbdev.pipeline import ulmfit
+    "`ulmfit train`: the three stages on the user's data, the classifier exported to `out/classifier.pth`; beside it, TF-IDF + LR."
+    from ulmfit_nbdev.data import read_labelled_csv, holdout_split
+    from ulmfit_nbdev.pipeline import ulmfit, check_labelled
     from ulmfit_nbdev.inference import export_classifier
     train = load_labelled(args.csv, args.folder, args.text_col, args.label_col)
     test = read_labelled_csv(Path(args.test_csv), args.text_col, args.label_col) if args.test_csv else None
@@ -88,13 +88,22 @@ def train_command(args) -> dict:
     config = make_config(args.preset, {**flags, **parse_settings(args.set)})              # --set has the last word
     out, pretrained = Path(args.out), _stage1_folder(args.pretrained, config) if args.pretrained else False
     with training_output(args.quiet):
-        try: result = ulmfit(train, test, config, out_dir=out, cache_dir=_cache_dir(), progress=say, pretrained=pretrained)
+        try:                                                      # the split ulmfit() would make, kept for the baseline
+            check_labelled(train)
+            train, valid = holdout_split(train.assign(label=train.label.astype(str)), config.valid_frac, seed=config.seed)
+            result = ulmfit(train, test, config, valid_df=valid, out_dir=out, cache_dir=_cache_dir(), progress=say, pretrained=pretrained)
         except ValueError as e: raise _in_file(args.test_csv if str(e).startswith('test:') else args.csv or args.folder, e) from None
     path = export_classifier(out/'classifier.pth', result['learner'].model, result['itos'], result['classes'], config)
     if not args.keep_checkpoints:
         for checkpoint in out.glob('*.ckpt'): checkpoint.unlink()
-    return dict(model=str(path), classes=result['classes'], valid_accuracy=result['valid_accuracy'],
-                **({'test_accuracy': result['accuracy']} if test is not None else {}))
+    summary = dict(model=str(path), classes=result['classes'], valid_accuracy=result['valid_accuracy'],
+                   tfidf_valid_accuracy=tfidf_logreg_accuracy(train.text, train.label, valid.text, valid.label))
+    if test is not None: summary.update(test_accuracy=result['accuracy'], tfidf_test_accuracy=tfidf_logreg_accuracy(
+        train.text, train.label, test.text, test.label.astype(str)))
+    say(f"ULMFiT: valid accuracy {summary['valid_accuracy']:.2%}; TF-IDF + logistic regression on the same split: "
+        f"{summary['tfidf_valid_accuracy']:.2%}" + (f" (test: {summary['test_accuracy']:.2%} vs {summary['tfidf_test_accuracy']:.2%})"
+                                                   if test is not None else ''))
+    return summary
 
 def _stage1_folder(folder, config) -> Path:
     "The stage-1 folder `--pretrained` names, checked against the configuration."
@@ -159,11 +168,12 @@ def _last_perplexity(log:Path):
     return records[-1].get('perplexity') if records else None
 
 # %% ../nbs/11_cli.ipynb #d6d2bbab
-def run_recipe(train, test, # labelled training and test texts (pre-tokenized, as TREC-6)
+def run_recipe(train, test, # labelled training and test texts
                config:dict, # the configuration, as `ULMFiTConfig.to_dict` gives it (picklable for a worker process)
                pretrained, # a `get_pretrained` result, or None
                threads:int=1, # torch CPU threads
                unlabeled:list|None=None, # extra target texts for LM fine-tuning (the semi-supervised arm)
+               pretokenized:bool=True, # texts are whitespace-tokenized (TREC-6); False: raw text (IMDb)
               ) -> dict:
     "One quiet run of the recipe (the demo's, the benchmarks'): its test accuracy and timings."
     import torch
@@ -172,7 +182,7 @@ def run_recipe(train, test, # labelled training and test texts (pre-tokenized, a
     torch.set_num_threads(threads)
     start = time.time()
     with training_output(True):
-        result = ulmfit(train, test, ULMFiTConfig.from_dict(config), unlabeled=unlabeled, pretokenized=True, pretrained=pretrained)
+        result = ulmfit(train, test, ULMFiTConfig.from_dict(config), unlabeled=unlabeled, pretokenized=pretokenized, pretrained=pretrained)
     return dict(accuracy=result['accuracy'], valid_accuracy=result['valid_accuracy'], seconds=round(time.time() - start, 1),
                 stage_seconds={k: round(v, 1) for k, v in result['seconds'].items()}, records=result['records'])
 

@@ -32,7 +32,7 @@ from .distributed import ddp_lm_learner, is_main_process
 from .fast_tokenizer import tokenize
 from .pretrained import load_pretrained, load_lm_folder, lm_folder_vocabulary, wt103_folder, read_weights
 from .tokenizer import Vocab, merge_itos, numericalize
-from .training import Fit, fit_stage, atomic_save, atomic_write_text
+from .training import Fit, fit_stage, atomic_save, atomic_write_text, precision_callbacks, FreeBatchOutputs
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
 
 # %% ../nbs/09c_pipeline.ipynb #aa6f4366
@@ -47,7 +47,7 @@ def lm_learner(train_ids:list, # training documents, token-id tensors
                          variable_bptt=True, seed=config.seed, vocab_size=len(itos), device=default_device())
     learn = Learner(dls, config.build_language_model(len(itos)), loss_func=CrossEntropyLossFlat(), opt_func=config.optimizer(),
                     wd=config.weight_decay, splitter=lm_layer_groups, metrics=[accuracy, Perplexity()],
-                    cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen()])
+                    cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen(), FreeBatchOutputs(), *precision_callbacks(config.precision)])
     return ddp_lm_learner(learn, itos, config.to_dict()) if distributed else learn   # unchanged without a process group
 
 # %% ../nbs/09c_pipeline.ipynb #9395eef4
@@ -63,7 +63,7 @@ def classifier_learner(train_ids:list, train_labels, # training documents and th
                            seq_len=config.bptt, max_tokens=config.max_tokens, vocab_size=len(itos), device=default_device())
     return Learner(dls, config.build_classifier(len(itos), n_classes), loss_func=CrossEntropyLossFlat(),
                    opt_func=config.optimizer(), wd=config.weight_decay, splitter=classifier_layer_groups,
-                   cbs=rnn_cbs(), metrics=accuracy)
+                   cbs=[*rnn_cbs(), FreeBatchOutputs(), *precision_callbacks(config.precision)], metrics=accuracy)
 
 # %% ../nbs/09c_pipeline.ipynb #2edfcb76
 def take_tokens(token_docs:list, n_tokens:int|None) -> list:
@@ -93,7 +93,7 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     n_valid = None if config.pretrain_tokens is None else max(1000, config.pretrain_tokens // 20)   # 5% of a cut corpus, or all
     valid = take_tokens(tokenize(valid_articles, pretokenized=True), n_valid)
     itos = Vocab.build(train, config.pretrain_min_freq, config.pretrain_max_vocab).itos
-    config = replace(config, seed=config.pretrain_seed); set_seed(config.seed)
+    config = replace(config, seed=config.pretrain_seed, precision='fp32'); set_seed(config.seed)   # stage 1: always fp32
     learn = lm_learner(numericalize(train, itos), numericalize(valid, itos), itos, config)
     fit_stage(learn, [Fit(config.pretrain_epochs, config.pretrain_lr, 'one-cycle', (), 'lm_pretrain')], records=records,
               checkpoint=None if path is None else path.with_suffix('.ckpt'), log_path=log_path, cbs=cbs)

@@ -6,7 +6,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/training.html.md"""
 
 # %% auto #0
 __all__ = ['Fit', 'atomic_save', 'atomic_write_text', 'plain', 'training_state', 'restore_training_state', 'MetricsLog',
-           'StartAt', 'Checkpoint', 'fit_stage']
+           'StartAt', 'Checkpoint', 'fit_stage', 'BFloat16Autocast', 'precision_callbacks', 'FreeBatchOutputs']
 
 # %% ../nbs/09b_training.ipynb #dcbcb545
 import json, os, random, time
@@ -18,6 +18,8 @@ from fastcore.basics import store_attr, noop, patch
 from fastcore.foundation import L
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelEpochException
+from fastai.torch_core import to_float
+from .config import PRECISIONS
 from .pretrained import read_weights
 from .stlr import schedule_callback
 
@@ -152,3 +154,28 @@ def fit_stage(
             learn.dls.train.epoch -= start                                  # the loader as it was when the fit began
         learn.fit(fit.n_epoch, lr=list(np.broadcast_to(lrs, (n_groups,))), cbs=fit_cbs + list(cbs or []))
     return learn
+
+# %% ../nbs/09b_training.ipynb #9938a9ce
+class BFloat16Autocast(Callback):
+    "Every batch's forward pass under bfloat16 autocast on the CPU; the predictions back in float32 before the loss."
+    order = 10                                                    # where fastai's MixedPrecision sits
+    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
+    def after_pred(self): self.learn.pred = to_float(self.pred); self._leave()
+    def after_cancel_batch(self): self._leave()
+    def _leave(self):
+        if getattr(self, 'autocast', None) is not None: self.autocast.__exit__(None, None, None); self.autocast = None
+
+def precision_callbacks(precision:str, # one of `PRECISIONS`
+                       ) -> list:
+    "The callbacks that give a fit `precision`: none for 'fp32', `BFloat16Autocast` for 'bf16'."
+    if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}; expected one of {list(PRECISIONS)}")
+    return [BFloat16Autocast()] if precision == 'bf16' else []
+
+# %% ../nbs/09b_training.ipynb #2e8e61c7
+class FreeBatchOutputs(Callback):
+    "Let a training batch's predictions go once its loss is computed, and the loss once the batch is done."
+    order = 100                                                   # after every callback that reads them (RNNRegularizer, Recorder)
+    def after_loss(self):
+        if self.training: self.learn.pred = None                  # backward needs the loss's graph, not the logits
+    def after_batch(self):
+        if self.training: self.learn.loss_grad = None

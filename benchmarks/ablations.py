@@ -1,0 +1,87 @@
+#!/usr/bin/env python
+"""Tables 4, 6 and 7 of the paper at a learner's scale: every row of `ABLATIONS` on TREC-6 (all 5,452 labels), from
+the shipped WikiText-2 stage 1, with the `cpu` preset (but 2 LM fine-tuning epochs, not its 100-step minimum, to fit
+80 runs in an hour on 2 cores) and one seed per run.
+
+    python benchmarks/ablations.py [--seeds 0,1,2,3,4] [--rows all] [--workers 2] [--out benchmarks/results/ablations.json]
+
+'vanilla LM' (Table 5) turns dropout off in stages 2 and 3 only: the shipped stage 1 was pretrained with AWD-LSTM's
+dropouts, and pretraining one without (83 minutes on this class of machine) is not part of this run. 'Freez + discr +
+stlr' is full ULMFiT by definition and shares its runs. Every run is appended to `<out>.runs.jsonl` as it finishes and a
+rerun skips those, so the command can be stopped and continued. `<out>` holds per row the accuracies per seed and the
+paired differences to full ULMFiT (same seed: same validation split, same initialisation of what both train).
+"""
+import argparse, concurrent.futures, datetime, json, multiprocessing, sys, time
+from pathlib import Path
+
+SAME_AS = {'Freez + discr + stlr': 'ULMFiT'}                    # identical settings: one set of runs
+NEEDS_STAGE1 = ()                                                # rows that would need a stage 1 of their own
+
+TINY = dict(train=300, test=60, lm_epochs=1, clas_epochs=4)      # --tiny: checks that the script runs, in seconds
+FIXED = dict(lm_min_steps=0)     # 2 LM epochs (the preset's 100-step minimum would give 8): 80 runs must fit in an hour
+
+def run(row:str, seed:int, tiny:bool=False, threads:int=1) -> dict:
+    "Test accuracy of the ablation `row` with `seed` (TREC-6, cpu preset, shipped stage 1)."
+    from ulmfit_nbdev.cli import make_config, run_recipe
+    from ulmfit_nbdev.config import ABLATIONS
+    from ulmfit_nbdev.data import load_trec
+    from ulmfit_nbdev.pipeline import get_pretrained
+    trec = load_trec()
+    train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
+    if tiny:
+        from ulmfit_nbdev.low_shot import labelled_subset
+        train, test = labelled_subset(train, TINY['train'], 0), labelled_subset(test, TINY['test'], 0)
+    config = make_config('cpu', {**ABLATIONS[row], 'seed': seed, **FIXED,
+                                 **(dict(lm_epochs=TINY['lm_epochs'], clas_epochs=TINY['clas_epochs']) if tiny else {})})
+    r = run_recipe(train, test, config.to_dict(), get_pretrained(config), threads)
+    return dict(row=row, seed=seed, accuracy=float(r['accuracy']), valid_accuracy=float(r['valid_accuracy']), seconds=r['seconds'])
+
+def summary(runs:list, rows:list) -> list:
+    "Per row: accuracies by seed, error mean and std (%), and the paired difference to ULMFiT (`paired_difference`)."
+    import numpy as np
+    from ulmfit_nbdev.ablation import paired_difference
+    errors = {}
+    for r in runs: errors.setdefault(r['row'], {})[r['seed']] = 100 * (1 - r['accuracy'])
+    out = []
+    for row in rows:
+        by_seed = errors.get(SAME_AS.get(row, row), {})
+        if not by_seed: continue
+        seeds = sorted(by_seed)
+        e = np.array([by_seed[s] for s in seeds])
+        d = dict(row=row, seeds=seeds, accuracies=[1 - by_seed[s] / 100 for s in seeds], error=float(e.mean()),
+                 error_std=float(e.std(ddof=1)) if len(e) > 1 else 0.)
+        if row != 'ULMFiT' and len(set(seeds) & set(errors.get('ULMFiT', {}))) > 1:
+            d['vs_ulmfit'] = paired_difference(errors['ULMFiT'], by_seed)
+        if row in SAME_AS: d['same_runs_as'] = SAME_AS[row]
+        out.append(d)
+    return out
+
+def main():
+    from ulmfit_nbdev.config import ABLATIONS
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--seeds', default='0,1,2,3,4'); ap.add_argument('--rows', default='all')
+    ap.add_argument('--workers', type=int, default=2); ap.add_argument('--out', default='benchmarks/results/ablations.json')
+    ap.add_argument('--tiny', action='store_true', help='300 training questions, 1 + 4 epochs: checks that the script runs')
+    a = ap.parse_args()
+    rows = [r for r in ABLATIONS if r not in NEEDS_STAGE1] if a.rows == 'all' else a.rows.split(';')
+    out, log = Path(a.out), Path(a.out + '.runs.jsonl')
+    done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    have = {(r['row'], r['seed']) for r in done}
+    todo = [(row, int(s)) for row in rows if row not in SAME_AS for s in a.seeds.split(',') if (row, int(s)) not in have]
+    print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
+    started = time.time()
+    with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
+        futures = [pool.submit(run, *job, a.tiny) for job in todo]
+        for future in concurrent.futures.as_completed(futures):
+            r = future.result(); done.append(r)
+            with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
+            print(f"{r['row']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
+    out.write_text(json.dumps(dict(dataset='TREC-6 (coarse, 6 classes), all 5,452 training questions, 500 test', preset='cpu',
+                                   stage1='the shipped WikiText-2 model', rows=summary(done, rows),
+                                   skipped={r: 'changes the stage-1 model: needs its own pretraining' for r in NEEDS_STAGE1 if r not in rows},
+                                   ablations={r: ABLATIONS[r] for r in rows}, settings=FIXED, command='python ' + ' '.join(sys.argv),
+                                   seconds=round(time.time() - started), workers=a.workers, threads_per_worker=1, tiny=a.tiny,
+                                   date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+                                   runs=done), indent=1))
+
+if __name__ == '__main__': main()

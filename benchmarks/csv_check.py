@@ -1,0 +1,66 @@
+#!/usr/bin/env python
+"""`ulmfit train --csv` as a user runs it, on labelled CSVs written from TREC-6 and from an IMDb subset, beside the
+TF-IDF + logistic-regression baseline that `ulmfit train` itself reports on the same split.
+
+    python benchmarks/csv_check.py [--datasets trec,imdb] [--seeds 0,1,2] [--imdb-train 1000] [--threads 2]
+                                   [--out benchmarks/results/csv_check.json]
+
+TREC-6: all 5,452 training questions and the 500 test questions, as raw text. IMDb: `--imdb-train` reviews of the
+25,000 training ones (balanced, drawn with seed 0) and the 1,000 test reviews `low_shot.py` uses (500 per class).
+Each (dataset, seed) is one `ulmfit train --csv train.csv --test-csv test.csv --seed S` in a fresh process; its JSON
+result (test accuracy and `tfidf_test_accuracy`) is kept, with the command and the date.
+"""
+import argparse, datetime, json, os, subprocess, sys, tempfile, time
+from pathlib import Path
+
+def write_csvs(dataset:str, folder:Path, imdb_train:int, max_train:int|None=None) -> tuple:
+    "train.csv and test.csv (text, label) of `dataset` in `folder` (at most `max_train` training rows: a quick check)."
+    from ulmfit_nbdev.low_shot import labelled_subset
+    if dataset == 'trec':
+        from ulmfit_nbdev.data import load_trec
+        trec = load_trec()
+        train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
+    elif dataset == 'imdb':
+        sys.path.insert(0, str(Path(__file__).parent))
+        from low_shot import load
+        train, test, _, _ = load('imdb')
+        train = labelled_subset(train, imdb_train, 0)
+    else: raise ValueError(f"unknown dataset {dataset!r}")
+    if max_train: train = labelled_subset(train, max_train, 0)
+    paths = folder/f'{dataset}_train.csv', folder/f'{dataset}_test.csv'
+    for df, path in zip((train, test), paths): df.to_csv(path, index=False)
+    return paths, len(train), len(test)
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--datasets', default='trec,imdb'); ap.add_argument('--seeds', default='0,1,2')
+    ap.add_argument('--imdb-train', type=int, default=1000); ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--set', action='append', default=[], help='FIELD=VALUE passed on to `ulmfit train --set`')
+    ap.add_argument('--max-train', type=int, help='at most this many training rows (a quick check that the script runs)')
+    ap.add_argument('--out', default='benchmarks/results/csv_check.json')
+    a = ap.parse_args()
+    results, started = [], time.time()
+    with tempfile.TemporaryDirectory() as d:
+        for dataset in a.datasets.split(','):
+            (train, test), n_train, n_test = write_csvs(dataset, Path(d), a.imdb_train, a.max_train)
+            for seed in a.seeds.split(','):
+                cmd = ['ulmfit', 'train', '--csv', str(train), '--test-csv', str(test), '--seed', seed, '--quiet',
+                       '--out', f'{d}/run_{dataset}_{seed}'] + [x for s in a.set for x in ('--set', s)]
+                t0 = time.time()
+                done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'OMP_NUM_THREADS': str(a.threads)})
+                if done.returncode: sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+                r = json.loads(done.stdout)
+                results.append(dict(dataset=dataset, seed=int(seed), n_train=n_train, n_test=n_test, test_accuracy=r['test_accuracy'],
+                                    tfidf_test_accuracy=r['tfidf_test_accuracy'], valid_accuracy=r['valid_accuracy'],
+                                    tfidf_valid_accuracy=r['tfidf_valid_accuracy'], seconds=round(time.time() - t0, 1)))
+                print(f"{dataset} seed {seed}: ulmfit train {r['test_accuracy']:.3f} vs TF-IDF + LR {r['tfidf_test_accuracy']:.3f} "
+                      f"({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+    mean = lambda xs: sum(xs) / len(xs)
+    summary = {ds: dict(ulmfit=mean([r['test_accuracy'] for r in results if r['dataset'] == ds]),
+                        tfidf=mean([r['tfidf_test_accuracy'] for r in results if r['dataset'] == ds]))
+               for ds in a.datasets.split(',')}
+    Path(a.out).write_text(json.dumps(dict(summary=summary, runs=results, command='python ' + ' '.join(sys.argv),
+                                           seconds=round(time.time() - started), threads=a.threads,
+                                           date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')), indent=1))
+
+if __name__ == '__main__': main()

@@ -62,6 +62,7 @@ def main():
     ap.add_argument('--seeds', default='0,1,2,3,4'); ap.add_argument('--rows', default='all')
     ap.add_argument('--workers', type=int, default=2); ap.add_argument('--out', default='benchmarks/results/ablations.json')
     ap.add_argument('--tiny', action='store_true', help='300 training questions, 1 + 4 epochs: checks that the script runs')
+    ap.add_argument('--no-run', action='store_true', help='run nothing: write <out> from the runs already logged')
     a = ap.parse_args()
     rows = [r for r in ABLATIONS if r not in NEEDS_STAGE1] if a.rows == 'all' else a.rows.split(';')
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
@@ -69,6 +70,7 @@ def main():
     have = {(r['row'], r['seed']) for r in done}
     todo = [(row, int(s)) for row in rows if row not in SAME_AS for s in a.seeds.split(',') if (row, int(s)) not in have]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
+    if a.no_run: todo = []                                        # only write <out> from the runs logged so far
     started = time.time()
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
         futures = [pool.submit(run, *job, a.tiny) for job in todo]
@@ -76,10 +78,12 @@ def main():
             r = future.result(); done.append(r)
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
             print(f"{r['row']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    command = previous.get('command') if a.no_run and previous.get('command') else 'python ' + ' '.join(sys.argv)
     out.write_text(json.dumps(dict(dataset='TREC-6 (coarse, 6 classes), all 5,452 training questions, 500 test', preset='cpu',
                                    stage1='the shipped WikiText-2 model', rows=summary(done, rows),
                                    skipped={r: 'changes the stage-1 model: needs its own pretraining' for r in NEEDS_STAGE1 if r not in rows},
-                                   ablations={r: ABLATIONS[r] for r in rows}, settings=FIXED, command='python ' + ' '.join(sys.argv),
+                                   ablations={r: ABLATIONS[r] for r in rows}, settings=FIXED, command=command,
                                    seconds=round(time.time() - started), workers=a.workers, threads_per_worker=1, tiny=a.tiny,
                                    date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                                    runs=done), indent=1))

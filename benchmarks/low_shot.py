@@ -70,6 +70,7 @@ def main():
     ap.add_argument('--min-steps', type=int, default=300, help='at least this many classifier steps (and a third as many LM steps)')
     ap.add_argument('--set', action='append', default=[], help='FIELD=VALUE changes of the cpu preset (as `ulmfit --set`)')
     ap.add_argument('--workers', type=int, default=2); ap.add_argument('--out', default='benchmarks/results/low_shot.json')
+    ap.add_argument('--no-run', action='store_true', help='run nothing: write <out> from the runs already logged')
     a = ap.parse_args()
     from ulmfit_nbdev.cli import parse_settings
     settings = dict(clas_min_steps=a.min_steps, lm_min_steps=a.min_steps // 3, **parse_settings(a.set))
@@ -83,6 +84,7 @@ def main():
     todo = [(a.dataset, l, arm, int(s)) for l in labels for arm in a.arms.split(',') for s in a.seeds.split(',')
             if (a.dataset, l, arm, int(s)) not in have and not (a.dataset == 'trec' and l == n_all['trec'] and arm == 'ulmfit_semi')]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
+    if a.no_run: todo = []                                        # only write <out> from the runs logged so far
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
         futures = [pool.submit(run, *job, settings) for job in todo]
         for future in concurrent.futures.as_completed(futures):
@@ -91,8 +93,9 @@ def main():
             print(f"{r['dataset']} {r['labels']} {r['arm']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
     previous = json.loads(out.read_text()) if out.exists() else {}
     per_dataset = previous.get('datasets', {})                    # each dataset's settings and the command that made it
-    per_dataset[a.dataset] = dict(settings=settings, command='python ' + ' '.join(sys.argv),
-                                  date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
+    if not (a.no_run and a.dataset in per_dataset):                # --no-run keeps the command that made the runs
+        per_dataset[a.dataset] = dict(settings=settings, command='python ' + ' '.join(sys.argv),
+                                      date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
     out.write_text(json.dumps(dict(rows=summary(done, n_all), preset='cpu', datasets=per_dataset, runs=done), indent=1))
 
 if __name__ == '__main__': main()

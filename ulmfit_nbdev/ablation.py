@@ -7,20 +7,20 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/ablations.html.md"""
 # %% auto #0
 __all__ = ['PAPER_TREC6', 'paired_difference', 'seed_errors', 'ablation_table', 'plot_paired']
 
-# %% ../nbs/13_ablations.ipynb #6423e3db
+# %% ../nbs/13_ablations.ipynb #f59d9987
 import numpy as np
 import pandas as pd
 from scipy import stats
 from .config import ABLATIONS
 
-# %% ../nbs/13_ablations.ipynb #d0c12dd9
+# %% ../nbs/13_ablations.ipynb #41cb7d07
 PAPER_TREC6 = {  # the paper's TREC-6 validation error (%), Tables 4-7, by row of `ABLATIONS`
     'ULMFiT': 5.69, 'without pretraining': 10.67, 'vanilla LM': 7.41,
     'no LM fine-tuning': 6.38, 'LM Full': 6.54, 'LM Full + discr': 6.36,
     'from scratch': 13.36, 'Full': 6.86, 'Full + discr': 6.21, 'Last': 16.09, 'Chain-thaw': 6.71,
     'Freez': 6.86, 'Freez + discr': 5.86, 'Freez + stlr': 6.02, 'Freez + cos': 6.38, 'Freez + discr + stlr': 5.69}
 
-# %% ../nbs/13_ablations.ipynb #fb5f908f
+# %% ../nbs/13_ablations.ipynb #02c3bf69
 def paired_difference(full:dict, # seed -> test error (%) of full ULMFiT
                       ablated:dict, # seed -> test error (%) of the ablated recipe
                       confidence:float=0.95, # of the interval
@@ -34,7 +34,7 @@ def paired_difference(full:dict, # seed -> test error (%) of full ULMFiT
     return dict(n=len(d), mean=mean, std=float(d.std(ddof=1)), low=mean - half, high=mean + half,
                 beyond_noise=bool(mean - half > 0 or mean + half < 0))
 
-# %% ../nbs/13_ablations.ipynb #7ffe6dd4
+# %% ../nbs/13_ablations.ipynb #b2ebdc8a
 def seed_errors(runs:list, # dicts with row, seed, accuracy (`benchmarks/results/ablations.json`'s runs)
                 same_as:dict|None=None, # row -> row whose runs it shares (identical settings)
                ) -> dict: # row -> {seed: test error %}
@@ -45,7 +45,7 @@ def seed_errors(runs:list, # dicts with row, seed, accuracy (`benchmarks/results
         if other in errors: errors[row] = errors[other]
     return errors
 
-# %% ../nbs/13_ablations.ipynb #797fcbf1
+# %% ../nbs/13_ablations.ipynb #dbef20c5
 def ablation_table(errors:dict, # `seed_errors` output
                    base:str='ULMFiT', # the row every other one is compared with, seed by seed
                    rows:list|None=None, # rows to show (default: all, in the order of `ABLATIONS`)
@@ -61,7 +61,7 @@ def ablation_table(errors:dict, # `seed_errors` output
                     'paper (TREC-6 valid)': PAPER_TREC6.get(row, float('nan'))})
     return pd.DataFrame(out).set_index('row')
 
-# %% ../nbs/13_ablations.ipynb #e1fac113
+# %% ../nbs/13_ablations.ipynb #857cbebd
 def plot_paired(errors:dict, # `seed_errors` output
                 rows:list, # the rows to compare, in order
                 title:str='', # the figure's title

@@ -7,11 +7,11 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/low_shot.html.md"""
 # %% auto #0
 __all__ = ['ARM_NAMES', 'labelled_subset', 'low_shot_rows', 'low_shot_table', 'plot_low_shot']
 
-# %% ../nbs/12_low_shot.ipynb #371f6347
+# %% ../nbs/12_low_shot.ipynb #305b253d
 import numpy as np
 import pandas as pd
 
-# %% ../nbs/12_low_shot.ipynb #9fba5906
+# %% ../nbs/12_low_shot.ipynb #1b11f1fb
 def labelled_subset(train:pd.DataFrame, # labelled training texts: a `label` column
                     n:int, # labelled examples to keep (all of them if `n >= len(train)`)
                     seed:int, # the draw
@@ -23,7 +23,7 @@ def labelled_subset(train:pd.DataFrame, # labelled training texts: a `label` col
     picked, _ = train_test_split(train, train_size=n, stratify=train.label, random_state=seed)
     return picked
 
-# %% ../nbs/12_low_shot.ipynb #1bfa6c82
+# %% ../nbs/12_low_shot.ipynb #3908ef16
 def low_shot_rows(runs:list, # dicts with dataset, labels, arm, seed, accuracy
                  ) -> list: # dicts with dataset, labels, arm, seeds, accuracies
     "One row per (dataset, labels, arm): the accuracies of its seeds, in seed order."
@@ -34,7 +34,7 @@ def low_shot_rows(runs:list, # dicts with dataset, labels, arm, seed, accuracy
         row['seeds'].append(r['seed']); row['accuracies'].append(float(r['accuracy']))
     return [dict(dataset=d, labels=n, arm=a, **v) for (d, n, a), v in sorted(rows.items(), key=lambda kv: kv[0][:2])]
 
-# %% ../nbs/12_low_shot.ipynb #769a3840
+# %% ../nbs/12_low_shot.ipynb #3bdaa7aa
 ARM_NAMES = dict(scratch='from scratch', ulmfit='ULMFiT, supervised', ulmfit_semi='ULMFiT, semi-supervised',
                  tfidf='TF-IDF + logistic regression')
 
@@ -47,7 +47,7 @@ def low_shot_table(rows:list, # `low_shot_rows` output (or `low_shot.json`'s row
     table = table.pivot(index='labels', columns='arm', values='cell')
     return table[[a for a in ARM_NAMES if a in table.columns]].rename(columns=ARM_NAMES)
 
-# %% ../nbs/12_low_shot.ipynb #53fa5aba
+# %% ../nbs/12_low_shot.ipynb #95137b86
 def plot_low_shot(rows:list, # `low_shot_rows` output
                   dataset:str, # which dataset's rows
                   title:str='', # the figure's title

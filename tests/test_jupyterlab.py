@@ -6,7 +6,7 @@ temporary folder (so the committed notebook is never saved over); it is stopped,
 Chromium is Debian's `/usr/bin/chromium` driven by Playwright (never `playwright install`); without it the test is
 skipped. A screenshot of the widget after the move goes to `docs/_screenshots/jupyterlab_stlr.png` (ignored by git).
 """
-import base64, json, os, signal, socket, subprocess, sys, time, urllib.request
+import base64, json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import pytest
@@ -43,6 +43,8 @@ def jupyterlab(tmp_path):
     nb = json.loads((ROOT/NOTEBOOK).read_text(encoding='utf-8'))
     nb['metadata']['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3 (ipykernel)', 'language': 'python'}
     (work/NOTEBOOK).write_text(json.dumps(nb), encoding='utf-8')  # nbdev-clean drops the kernelspec: no kernel dialog
+    results = work/'benchmarks'/'results'; results.mkdir(parents=True)    # the measured rows its last section reads
+    shutil.copy(ROOT/'benchmarks'/'results'/'ablations.json', results)
     for plugin, value in {'notebook-extension/tracker': {'windowingMode': 'none'},  # every cell in the DOM
                           'docmanager-extension/plugin': {'autosave': False},
                           'apputils-extension/notification': {'fetchNews': 'false', 'checkForUpdates': False}}.items():

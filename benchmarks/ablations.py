@@ -24,10 +24,9 @@ def run(row:str, seed:int, tiny:bool=False, threads:int=1) -> dict:
     "Test accuracy of the ablation `row` with `seed` (TREC-6, cpu preset, shipped stage 1)."
     from ulmfit_nbdev.cli import make_config, run_recipe
     from ulmfit_nbdev.config import ABLATIONS
-    from ulmfit_nbdev.data import load_trec
     from ulmfit_nbdev.pipeline import get_pretrained
-    trec = load_trec()
-    train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
+    from low_shot import load                                      # the one reader of the benchmarks' datasets
+    train, test, _, _ = load('trec')
     if tiny:
         from ulmfit_nbdev.low_shot import labelled_subset
         train, test = labelled_subset(train, TINY['train'], 0), labelled_subset(test, TINY['test'], 0)

@@ -32,11 +32,10 @@ def settings(seed:int, tiny:bool) -> dict:
 
 def splits(dataset:str, seed:int, tiny:bool=False):
     "(train, valid, test) DataFrames of raw texts with `text` and `label` (the validation split drawn with `seed`)."
-    from ulmfit_nbdev.data import load_trec, load_imdb_sample, holdout_split
+    from ulmfit_nbdev.data import load_imdb_sample, holdout_split
     from ulmfit_nbdev.low_shot import labelled_subset
-    if dataset == 'trec':
-        trec = load_trec()
-        train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
+    from low_shot import load                                      # the one reader of the benchmarks' datasets
+    if dataset == 'trec': train, test, _, _ = load('trec')
     elif dataset == 'imdb_sample':                               # its 200 validation reviews are the test set here
         df = load_imdb_sample()
         train, test = df[~df.is_valid][['text', 'label']], df[df.is_valid][['text', 'label']]

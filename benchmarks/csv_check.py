@@ -16,16 +16,9 @@ from pathlib import Path
 def write_csvs(dataset:str, folder:Path, imdb_train:int, max_train:int|None=None) -> tuple:
     "train.csv and test.csv (text, label) of `dataset` in `folder` (at most `max_train` training rows: a quick check)."
     from ulmfit_nbdev.low_shot import labelled_subset
-    if dataset == 'trec':
-        from ulmfit_nbdev.data import load_trec
-        trec = load_trec()
-        train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
-    elif dataset == 'imdb':
-        sys.path.insert(0, str(Path(__file__).parent))
-        from low_shot import load
-        train, test, _, _ = load('imdb')
-        train = labelled_subset(train, imdb_train, 0)
-    else: raise ValueError(f"unknown dataset {dataset!r}")
+    from low_shot import load                                      # the one reader of the benchmarks' datasets
+    train, test, _, _ = load(dataset)
+    if dataset == 'imdb': train = labelled_subset(train, imdb_train, 0)
     if max_train: train = labelled_subset(train, max_train, 0)
     paths = folder/f'{dataset}_train.csv', folder/f'{dataset}_test.csv'
     for df, path in zip((train, test), paths): df.to_csv(path, index=False)

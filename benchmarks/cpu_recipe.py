@@ -18,6 +18,7 @@ loaders), LM fine-tuning, classifier, predict (the test set: our `Predictor.pred
 `DataLoader`, and fastai's `learn.predict` one text at a time).
 """
 import argparse, datetime, json, os, platform, resource, subprocess, sys, tempfile, time
+from statistics import mean, stdev
 from functools import partial
 from pathlib import Path
 
@@ -139,8 +140,7 @@ def one(side, dataset, seed, threads, tiny=False):
              peak_rss_mb=peak_rss_mb())
     print(json.dumps(r), flush=True)
 
-def mean(xs): return sum(xs) / len(xs)
-def std(xs): return (sum((x - mean(xs))**2 for x in xs) / max(1, len(xs) - 1))**0.5
+def std(xs): return stdev(xs) if len(xs) > 1 else 0.   # sample standard deviation (n - 1)
 
 def summarize(runs:list, dataset:str) -> dict:
     "Per-dataset figures: wall time per stage (mean over seeds), speedups, accuracies per seed, peak RSS."

@@ -11,6 +11,7 @@ Each (dataset, seed) is one `ulmfit train --csv train.csv --test-csv test.csv --
 result (test accuracy and `tfidf_test_accuracy`) is kept, with the command and the date.
 """
 import argparse, datetime, json, os, subprocess, sys, tempfile, time
+from statistics import mean
 from pathlib import Path
 
 def write_csvs(dataset:str, folder:Path, imdb_train:int, max_train:int|None=None) -> tuple:
@@ -48,7 +49,6 @@ def main():
                                     tfidf_valid_accuracy=r['tfidf_valid_accuracy'], seconds=round(time.time() - t0, 1)))
                 print(f"{dataset} seed {seed}: ulmfit train {r['test_accuracy']:.3f} vs TF-IDF + LR {r['tfidf_test_accuracy']:.3f} "
                       f"({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
-    mean = lambda xs: sum(xs) / len(xs)
     summary = {ds: dict(ulmfit=mean([r['test_accuracy'] for r in results if r['dataset'] == ds]),
                         tfidf=mean([r['tfidf_test_accuracy'] for r in results if r['dataset'] == ds]))
                for ds in a.datasets.split(',')}

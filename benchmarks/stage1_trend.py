@@ -17,7 +17,7 @@ def run(folder:str, seed:int) -> dict:
     from ulmfit_nbdev.data import load_trec
     trec = load_trec()
     train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
-    result = run_recipe(train, test, make_config('cpu', dict(seed=seed)).to_dict(), Path(folder))
+    result = run_recipe(train, test, make_config('cpu', dict(seed=seed, precision='fp32')).to_dict(), Path(folder))
     return dict(accuracy=float(result['accuracy']), seconds=result['seconds'])
 
 def main():

@@ -1,4 +1,4 @@
-"""§5 of Howard & Ruder (2018), "Analysis": the paper removes one technique at a time — pretraining, LM fine-tuning and its parts, each way of fine-tuning the classifier — and reports validation error on IMDb, TREC-6 and AG. Here: 13 of the 17 rows of `ABLATIONS` on TREC-6 from the shipped stage-1 LM, five seeds each, with paired differences.
+"""§5 of Howard & Ruder (2018), "Analysis": the paper removes one technique at a time — pretraining, LM fine-tuning and its parts, each way of fine-tuning the classifier — and reports validation error on IMDb, TREC-6 and AG. Here: all 17 rows of `ABLATIONS` on TREC-6 from the shipped stage-1 LM, five seeds each, with paired differences.
 
 Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/ablations.html.md"""
 

@@ -6,8 +6,8 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/cli.html.md"""
 
 # %% auto #0
 __all__ = ['COMMANDS', 'tfidf_logreg_accuracy', 'load_labelled', 'say', 'training_output', 'parse_settings', 'make_config',
-           'train_command', 'evaluate_command', 'predict_command', 'pretrain_command', 'run_recipe', 'run_all', 'demo',
-           'summarize', 'result_table', 'parser', 'demo_command', 'main']
+           'train_command', 'evaluate_command', 'predict_command', 'load_predictor', 'pretrain_command', 'run_recipe',
+           'run_all', 'ensemble_accuracy', 'demo', 'summarize', 'result_table', 'parser', 'demo_command', 'main']
 
 # %% ../nbs/11_cli.ipynb #f0e8b43b
 import argparse, contextlib, datetime, io, json, os, platform, shutil, signal, sys, threading, time
@@ -121,8 +121,7 @@ def evaluate_command(args) -> dict:
     "`ulmfit evaluate`: accuracy of an exported classifier on a labelled CSV."
     import numpy as np
     from ulmfit_nbdev.data import read_labelled_csv
-    from ulmfit_nbdev.inference import load_classifier
-    predictor = load_classifier(args.model)
+    predictor = load_predictor(args)
     df = read_labelled_csv(Path(args.csv), args.text_col, args.label_col)
     unseen = np.flatnonzero(~df.label.isin(predictor.classes).to_numpy())
     if len(unseen): raise ValueError(f"{args.csv}: row {unseen[0] + 2}: label {df.label.iloc[unseen[0]]!r} was not in training "
@@ -133,11 +132,18 @@ def evaluate_command(args) -> dict:
 def predict_command(args) -> list:
     "`ulmfit predict`: label and probabilities of one text or of a CSV column of texts."
     import pandas as pd
-    from ulmfit_nbdev.inference import load_classifier
     if (args.text is None) == (args.csv is None): raise ValueError("give exactly one of --text or --csv")
     if args.text is not None and not args.text.strip(): raise ValueError("--text: the text is empty")
     texts = [args.text] if args.text is not None else _texts_of(pd.read_csv(args.csv, dtype=str, keep_default_na=False), args)
-    return load_classifier(args.model).predict(texts)
+    return load_predictor(args).predict(texts)
+
+def load_predictor(args):
+    "The classifier of `--model`, or its average with the backward one of `--backward-model` (§3.3)."
+    from ulmfit_nbdev.inference import load_classifier, BidirectionalPredictor
+    forward = load_classifier(args.model)
+    if args.backward_model is None: return forward
+    try: return BidirectionalPredictor(forward, load_classifier(args.backward_model))
+    except ValueError as e: raise ValueError(f"{args.model} and {args.backward_model}: {e}") from None
 
 def _texts_of(df, args) -> list:
     "The texts of a CSV to predict, with clear errors for a missing column or an empty text."
@@ -175,7 +181,7 @@ def run_recipe(train, test, # labelled training and test texts
                unlabeled:list|None=None, # extra target texts for LM fine-tuning (the semi-supervised arm)
                pretokenized:bool=True, # texts are whitespace-tokenized (TREC-6); False: raw text (IMDb)
               ) -> dict:
-    "One quiet run of the recipe (the demo's, the benchmarks'): its test accuracy and timings."
+    "One quiet run of the recipe (the demo's, the benchmarks'): its test accuracy, class probabilities and timings."
     import torch
     from ulmfit_nbdev.config import ULMFiTConfig
     from ulmfit_nbdev.pipeline import ulmfit
@@ -184,7 +190,8 @@ def run_recipe(train, test, # labelled training and test texts
     with training_output(True):
         result = ulmfit(train, test, ULMFiTConfig.from_dict(config), unlabeled=unlabeled, pretokenized=pretokenized, pretrained=pretrained)
     return dict(accuracy=result['accuracy'], valid_accuracy=result['valid_accuracy'], seconds=round(time.time() - start, 1),
-                stage_seconds={k: round(v, 1) for k, v in result['seconds'].items()}, records=result['records'])
+                stage_seconds={k: round(v, 1) for k, v in result['seconds'].items()}, records=result['records'],
+                probabilities=result['test_probabilities'].numpy(), classes=result['classes'])
 
 def run_all(jobs:list, names:list, workers:int, verbose:bool=True) -> list:
     "Run `run_recipe(*job)` for every job, in `workers` processes (or here, if 1); one progress line per finished run."
@@ -203,6 +210,13 @@ def run_all(jobs:list, names:list, workers:int, verbose:bool=True) -> list:
     return results
 
 # %% ../nbs/11_cli.ipynb #27eeff74
+def ensemble_accuracy(forward, backward, # (documents, classes) probabilities of the forward and the backward classifier
+                      labels, # true class indices
+                     ) -> float:
+    "Accuracy of the forward and backward classifiers' averaged probabilities (§3.3)."
+    import numpy as np
+    return float(((np.asarray(forward) + np.asarray(backward)).argmax(-1) == np.asarray(labels)).mean())
+
 def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
          preset_name:str='cpu', # the configuration (`PRESETS`)
          settings:dict|None=None, # configuration overrides
@@ -210,6 +224,7 @@ def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
          workers:int=2, # runs in parallel, one process each (one per core)
          threads:int=1, # torch CPU threads per process
          verbose:bool=True, # progress lines on stderr
+         ensemble:bool=False, # also the backward classifier of every seed, and the forward + backward average (§3.3)
         ) -> dict:
     "ULMFiT vs the same budget without pretraining vs TF-IDF + logistic regression on TREC-6, over `seeds`."
     from ulmfit_nbdev.data import load_trec
@@ -219,17 +234,24 @@ def demo(seeds:list=(0, 1, 2), # one full run per seed and arm
     train, test = (trec[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test'))
     if n_train is not None: train = train.sample(n_train, random_state=0)
     base = make_config(preset_name, settings or {})
-    with training_output(not verbose): pretrained = get_pretrained(base, cache_dir=_cache_dir())
-    if verbose: say(f"stage 1: {describe_pretrained(pretrained)}")
-    tasks = [(seed, arm) for seed in seeds for arm in ('ulmfit', 'no_pretraining')]
-    def job(seed, arm):                                          # the same recipe; the no-pretraining arm starts from random weights
-        changes = {**(settings or {}), 'seed': seed, **({'pretrain': 'none'} if arm == 'no_pretraining' else {})}
-        return train, test, make_config(preset_name, changes).to_dict(), pretrained if arm == 'ulmfit' else None, threads
-    jobs = [job(seed, arm) for seed, arm in tasks]
+    arms = {'ulmfit': {}, 'no_pretraining': {'pretrain': 'none'}, **({'ulmfit_bwd': {'backwards': True}} if ensemble else {})}
+    stage1 = {}                                                   # each arm's stage 1: shipped forward, none, shipped backward
+    with training_output(not verbose):
+        for arm, change in arms.items(): stage1[arm] = get_pretrained(make_config(preset_name, {**(settings or {}), **change}), cache_dir=_cache_dir())
+    if verbose: say(f"stage 1: {describe_pretrained(stage1['ulmfit'])}" + (f" and {describe_pretrained(stage1['ulmfit_bwd'])}" if ensemble else ''))
+    tasks = [(seed, arm) for seed in seeds for arm in arms]       # the same recipe; arms differ only by `arms[arm]`
+    jobs = [(train, test, make_config(preset_name, {**(settings or {}), 'seed': seed, **arms[arm]}).to_dict(), stage1[arm], threads)
+            for seed, arm in tasks]
     outcomes = run_all(jobs, [f"seed {seed} {arm}" for seed, arm in tasks], workers, verbose)
-    runs = {arm: [dict(seed=seed, **o) for (seed, a), o in zip(tasks, outcomes) if a == arm] for arm in ('ulmfit', 'no_pretraining')}
+    probabilities = {task: o.pop('probabilities') for task, o in zip(tasks, outcomes)}
+    classes = [o.pop('classes') for o in outcomes][0]             # every run sorts the same training labels
+    runs = {arm: [dict(seed=seed, **o) for (seed, a), o in zip(tasks, outcomes) if a == arm] for arm in arms}
+    if ensemble:
+        truth = [classes.index(str(label)) for label in test.label]
+        runs['ensemble'] = [dict(seed=seed, accuracy=ensemble_accuracy(probabilities[seed, 'ulmfit'], probabilities[seed, 'ulmfit_bwd'], truth))
+                            for seed in seeds]
     tfidf = tfidf_logreg_accuracy(train.text, train.label, test.text, test.label)
-    return summarize(runs, tfidf, base, pretrained, dict(n_train=len(train), n_test=len(test), seeds=list(seeds), workers=workers,
+    return summarize(runs, tfidf, base, stage1['ulmfit'], dict(n_train=len(train), n_test=len(test), seeds=list(seeds), workers=workers,
                      threads_per_worker=threads, preset=preset_name, seconds=round(time.time() - start, 1), load_average_start=load_start))
 
 # %% ../nbs/11_cli.ipynb #e34ef65c
@@ -237,20 +259,29 @@ def summarize(runs:dict, tfidf:float, config, pretrained, extra:dict) -> dict:
     "The demo's results: mean and spread per arm, the error reduction, the baseline, and how they were measured."
     import numpy as np, torch
     from ulmfit_nbdev.pipeline import describe_pretrained
+    from ulmfit_nbdev.training import resolve_precision
     mean = {arm: float(np.mean([r['accuracy'] for r in rs])) for arm, rs in runs.items()}
+    spread = lambda arm: float(np.std([r['accuracy'] for r in runs[arm]]))
+    both = {}                                                     # the backward arm and the ensemble, with `demo(ensemble=True)`
+    for arm, name in (('ulmfit_bwd', 'backward'), ('ensemble', 'ensemble')):
+        if arm in runs: both.update({f'accuracy_{name}': mean[arm], f'accuracy_{name}_std': spread(arm)})
     return dict(dataset='TREC-6 (coarse, 6 classes)', general_corpus='WikiText-2', stage1=describe_pretrained(pretrained),
                 accuracy=mean['ulmfit'], accuracy_no_pretraining=mean['no_pretraining'], accuracy_tfidf_logreg=tfidf,
                 error_reduction=1 - (1 - mean['ulmfit']) / (1 - mean['no_pretraining']),
-                accuracy_std=float(np.std([r['accuracy'] for r in runs['ulmfit']])),
-                accuracy_no_pretraining_std=float(np.std([r['accuracy'] for r in runs['no_pretraining']])),
+                accuracy_std=spread('ulmfit'), accuracy_no_pretraining_std=spread('no_pretraining'), **both,
                 **extra, cores=os.cpu_count(), load_average_end=os.getloadavg(), torch=torch.__version__, platform=platform.platform(),
-                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), config=config.to_dict(), per_seed=runs)
+                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), config=config.to_dict(),
+                precision=resolve_precision(config.precision), per_seed=runs)
 
 def result_table(results:dict) -> str:
     "The demo's results as a few lines of text."
     n = len(results['seeds'])
-    return (f"TREC-6 test accuracy, mean ± std of {n} seed{'s' * (n > 1)} ({results['seconds']:.0f}s, {results['workers']} processes)\n"
+    return (f"TREC-6 test accuracy, mean ± std of {n} seed{'s' * (n > 1)} ({results['seconds']:.0f}s, {results['workers']} processes, "
+            f"{results.get('precision', 'fp32')})\n"
             f"  ULMFiT ({results['stage1']}) {100 * results['accuracy']:.1f} ± {100 * results['accuracy_std']:.1f}%\n"
+            + (f"  ULMFiT backward {100 * results['accuracy_backward']:.1f} ± {100 * results['accuracy_backward_std']:.1f}%, "
+               f"forward + backward ensemble {100 * results['accuracy_ensemble']:.1f} ± {100 * results['accuracy_ensemble_std']:.1f}%\n"
+               if 'accuracy_ensemble' in results else '') +
             f"  same budget, no pretraining {100 * results['accuracy_no_pretraining']:.1f} ± {100 * results['accuracy_no_pretraining_std']:.1f}%\n"
             f"  TF-IDF + logistic regression {100 * results['accuracy_tfidf_logreg']:.1f}%\n"
             f"  error reduction from pretraining {100 * results['error_reduction']:.1f}%"
@@ -272,6 +303,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument('--seeds', default='0,1,2', help='comma-separated seeds'); d.add_argument('--n-train', type=int, help='training questions to use')
     d.add_argument('--json-path', help='write every figure to this JSON file'); d.add_argument('--workers', type=int, default=2)
     d.add_argument('--threads', type=int, default=1, help='torch threads per worker'); _common(d)
+    d.add_argument('--ensemble', action='store_true', help='also train backward classifiers; report the forward + backward average (§3.3)')
     t = sub.add_parser('train', help='the three stages on your labelled texts')
     t.add_argument('--csv', help='labelled CSV with a header'); t.add_argument('--folder', help='one sub-folder of .txt files per label')
     t.add_argument('--test-csv', help='labelled test CSV, evaluated at the end'); t.add_argument('--out', default='ulmfit_run', help='run folder')
@@ -281,6 +313,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--keep-checkpoints', action='store_true', help='keep the stages\' checkpoints after a finished run'); _common(t)
     for name, what in [('evaluate', 'accuracy of an exported classifier on a labelled CSV'), ('predict', 'labels of new texts')]:
         e = sub.add_parser(name, help=what); e.add_argument('--model', required=True, help='an exported classifier.pth')
+        e.add_argument('--backward-model', help='an exported backward classifier (`train --backwards`): average the two (§3.3)')
         e.add_argument('--csv', required=name == 'evaluate', help='CSV of texts'); e.add_argument('--text-col', default='text')
         if name == 'evaluate': e.add_argument('--label-col', default='label')
         else: e.add_argument('--text', help='one text')
@@ -294,7 +327,7 @@ COMMANDS = dict(train=train_command, evaluate=evaluate_command, predict=predict_
 def demo_command(args) -> str:
     "`ulmfit demo`: run the demo, write its JSON if asked, return the result table."
     results = demo([int(s) for s in args.seeds.split(',')], args.preset, parse_settings(args.set), args.n_train,
-                   args.workers, args.threads, verbose=not args.quiet)
+                   args.workers, args.threads, verbose=not args.quiet, ensemble=args.ensemble)
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_path).write_text(json.dumps(dict(results, command=args.line), indent=1))

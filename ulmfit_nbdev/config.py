@@ -26,7 +26,8 @@ def target(default):
     "A field that only stages 2 and 3 read: it does not change the pretrained model."
     return field(default=default, metadata=dict(target=True))
 
-PRECISIONS = ('fp32', 'bf16')  # forward passes of stages 2-3 in float32, or under bfloat16 autocast on the CPU (09b)
+PRECISIONS = ('fp32', 'bf16', 'auto')  # forward passes of stages 2-3 in float32, under bfloat16 autocast on the CPU, or
+                                       # 'auto': bf16 where the CPU multiplies bfloat16 natively, else fp32 (09b)
 
 CHOICES = dict(pretrain=PRETRAIN_SOURCES, precision=PRECISIONS, lm_schedule=SCHEDULES, clas_schedule=SCHEDULES, unfreezing=UNFREEZING)
 
@@ -82,7 +83,7 @@ class ULMFiTConfig:
     alpha:float=2. # AR on the LM's dropped output
     beta:float=1. # TAR on the LM's raw output
     backwards:bool=False # read every document reversed (the backward model of §3.3)
-    precision:str=target('fp32') # stages 2-3: 'bf16' runs forward passes under bfloat16 autocast (weights and optimizer stay fp32)
+    precision:str=target('fp32') # stages 2-3: 'bf16' runs forward passes under bfloat16 autocast (weights and optimizer stay fp32); 'auto' where native
     seed:int=target(0) # seeds torch, numpy, python, the loaders and the validation split of stages 2-3
 
     def __post_init__(self):
@@ -161,7 +162,7 @@ PRESETS = dict(
     paper=dict(),
     cpu=dict(embedding_size=100, hidden_size=256, n_layers=2, pretrain='shipped', pretrain_tokens=None, pretrain_epochs=4,
              pretrain_lr=0.01, pretrain_max_vocab=16_000, lm_drop_mult=0.1, clas_drop_mult=0.3, lm_epochs=2, lm_min_steps=100,
-             clas_epochs=15, clas_min_steps=300),
+             clas_epochs=15, clas_min_steps=300, precision='auto'),
     tiny=dict(embedding_size=16, hidden_size=24, n_layers=2, pretrain='corpus', pretrain_tokens=20_000,
               pretrain_max_vocab=2_000, lm_epochs=1, clas_epochs=3, bs=32, bptt=20, max_len=200),
 )

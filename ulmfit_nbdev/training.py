@@ -6,10 +6,11 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/training.html.md"""
 
 # %% auto #0
 __all__ = ['Fit', 'atomic_save', 'atomic_write_text', 'plain', 'training_state', 'restore_training_state', 'MetricsLog',
-           'StartAt', 'Checkpoint', 'fit_stage', 'BFloat16Autocast', 'precision_callbacks', 'FreeBatchOutputs']
+           'StartAt', 'Checkpoint', 'fit_stage', 'BFloat16Autocast', 'native_bf16', 'resolve_precision',
+           'precision_callbacks', 'FreeBatchOutputs']
 
 # %% ../nbs/09b_training.ipynb #dcbcb545
-import json, os, random, time
+import json, os, random, re, time
 from collections import namedtuple
 from pathlib import Path
 import numpy as np
@@ -165,11 +166,22 @@ class BFloat16Autocast(Callback):
     def _leave(self):
         if getattr(self, 'autocast', None) is not None: self.autocast.__exit__(None, None, None); self.autocast = None
 
+def native_bf16(cpuinfo='/proc/cpuinfo') -> bool:
+    "Whether this CPU multiplies bfloat16 natively: Linux lists `avx512_bf16` or `amx_bf16` among its flags."
+    try: return re.search(r'\b(avx512_bf16|amx_bf16)\b', Path(cpuinfo).read_text()) is not None
+    except OSError: return False                                  # not Linux: fp32, the safe choice
+
+def resolve_precision(precision:str, # one of `PRECISIONS`
+                     ) -> str:
+    "'fp32' or 'bf16': 'auto' is bf16 on a CPU-only machine with native bfloat16, fp32 elsewhere."
+    if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}; expected one of {list(PRECISIONS)}")
+    if precision != 'auto': return precision
+    return 'bf16' if not torch.cuda.is_available() and native_bf16() else 'fp32'
+
 def precision_callbacks(precision:str, # one of `PRECISIONS`
                        ) -> list:
-    "The callbacks that give a fit `precision`: none for 'fp32', `BFloat16Autocast` for 'bf16'."
-    if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}; expected one of {list(PRECISIONS)}")
-    return [BFloat16Autocast()] if precision == 'bf16' else []
+    "The callbacks that give a fit `precision`: none for 'fp32', `BFloat16Autocast` for 'bf16' ('auto' resolved first)."
+    return [BFloat16Autocast()] if resolve_precision(precision) == 'bf16' else []
 
 # %% ../nbs/09b_training.ipynb #2e8e61c7
 class FreeBatchOutputs(Callback):

@@ -79,8 +79,8 @@ def _in_file(path, error:Exception) -> ValueError:
 
 def train_command(args) -> dict:
     "`ulmfit train`: the three stages on the user's data, the classifier exported to `out/classifier.pth`; beside it, TF-IDF + LR."
-    from ulmfit_nbdev.data import read_labelled_csv, holdout_split
-    from ulmfit_nbdev.pipeline import ulmfit, check_labelled
+    from ulmfit_nbdev.data import read_labelled_csv
+    from ulmfit_nbdev.pipeline import ulmfit
     from ulmfit_nbdev.inference import export_classifier
     train = load_labelled(args.csv, args.folder, args.text_col, args.label_col)
     test = read_labelled_csv(Path(args.test_csv), args.text_col, args.label_col) if args.test_csv else None
@@ -88,11 +88,9 @@ def train_command(args) -> dict:
     config = make_config(args.preset, {**flags, **parse_settings(args.set)})              # --set has the last word
     out, pretrained = Path(args.out), _stage1_folder(args.pretrained, config) if args.pretrained else False
     with training_output(args.quiet):
-        try:                                                      # the split ulmfit() would make, kept for the baseline
-            check_labelled(train)
-            train, valid = holdout_split(train.assign(label=train.label.astype(str)), config.valid_frac, seed=config.seed)
-            result = ulmfit(train, test, config, valid_df=valid, out_dir=out, cache_dir=_cache_dir(), progress=say, pretrained=pretrained)
+        try: result = ulmfit(train, test, config, out_dir=out, cache_dir=_cache_dir(), progress=say, pretrained=pretrained)
         except ValueError as e: raise _in_file(args.test_csv if str(e).startswith('test:') else args.csv or args.folder, e) from None
+    train, valid = result['train_df'], result['valid_df']                 # ulmfit()'s split: the baseline gets the same one
     path = export_classifier(out/'classifier.pth', result['learner'].model, result['itos'], result['classes'], config)
     if not args.keep_checkpoints:
         for checkpoint in out.glob('*.ckpt'): checkpoint.unlink()

@@ -310,7 +310,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
            pretrained=False, # a `get_pretrained` result to reuse (False: compute it here)
            cbs:list|None=None, # extra callbacks for every fit of stages 2 and 3
            progress=None, # called with a line naming each stage as it starts (e.g. `print`)
-          ) -> dict: # learner, language_model (stage 2's, if it ran here), itos, classes, config, records, accuracy, seconds...
+          ) -> dict: # learner, language_model (stage 2's, if it ran here), itos, classes, config, records, accuracy, seconds, the split...
     "Run the three ULMFiT stages: pretraining (or reuse), LM fine-tuning, classifier fine-tuning; evaluate on `test_df`."
     config = config or ULMFiTConfig()
     check_labelled(train_df)
@@ -338,7 +338,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
     learn = train_classifier(train_ids, train_y, valid_ids, valid_y, itos, len(classes), config, encoder, out_dir, records, cbs)
     seconds['classifier'] = time.time() - start
     result = dict(learner=learn, language_model=language_model, itos=list(itos), classes=classes, config=config, records=records,
-                  seconds=seconds, valid_accuracy=evaluate(learn.model, valid_ids, valid_y, config)['accuracy'])
+                  seconds=seconds, train_df=train_df, valid_df=valid_df, valid_accuracy=evaluate(learn.model, valid_ids, valid_y, config)['accuracy'])
     if test_df is not None:
         test = evaluate(learn.model, numericalize(tokenize(test_df.text, pretokenized), itos), class_indices(test_df.label, classes), config)
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])

@@ -45,6 +45,11 @@ def splits(dataset:str, seed:int, tiny:bool=False):
     train, valid = holdout_split(train.assign(label=train.label.astype(str)), 0.1, seed=seed)
     return train.reset_index(drop=True), valid.reset_index(drop=True), test.assign(label=test.label.astype(str)).reset_index(drop=True)
 
+def cpu_model() -> str:
+    "The processor's model name, as /proc/cpuinfo gives it ('' where there is none)."
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor()
+
 def peak_rss_mb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 def ours(dataset, seed, threads, tiny=False, precision='fp32') -> dict:
@@ -171,7 +176,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--datasets', default=','.join(DATASETS)); ap.add_argument('--seeds', default='0,1,2')
     ap.add_argument('--threads', type=int, default=2); ap.add_argument('--out', default='benchmarks/results/cpu_recipe.json')
-    ap.add_argument('--sides', default='ours,fastai,ours_bf16', help="'ours', 'fastai', 'ours_bf16' (ours with precision='bf16')")
+    from ulmfit_nbdev.training import native_bf16
+    ap.add_argument('--sides', default='ours,fastai' + ',ours_bf16' * native_bf16(),
+                    help="'ours', 'fastai', 'ours_bf16' (ours with precision='bf16'; by default only where the CPU has native bfloat16)")
     ap.add_argument('--tiny', action='store_true', help='a few hundred texts and 1 + 4 epochs: checks that both sides run')
     ap.add_argument('--one', nargs=3, metavar=('SIDE', 'DATASET', 'SEED'), help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -197,14 +204,16 @@ def main():
                   command='python ' + ' '.join(sys.argv), seconds=round(time.time() - started),
                   date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                   load_average_start=load_start, load_average_end=os.getloadavg(), cores=os.cpu_count(),
-                  torch=torch.__version__, fastai=__import__('fastai').__version__, platform=platform.platform())
+                  torch=torch.__version__, fastai=__import__('fastai').__version__, platform=platform.platform(),
+                  cpu=cpu_model(), cpu_capability=torch.backends.cpu.get_cpu_capability(), native_bf16=native_bf16())
     result['speedup_vs_fastai'] = min(r['speedup_vs_fastai'] for r in result['results'])
     Path(a.out).write_text(json.dumps(result, indent=1))
     for r in result['results']:
         print(f"{r['dataset']}: whole recipe {r['speedup_vs_fastai']:.2f}x fastai; accuracy ours "
               f"{r['accuracy']['ours']['mean']:.3f}±{r['accuracy']['ours']['std']:.3f} vs fastai "
-              f"{r['accuracy']['fastai']['mean']:.3f}±{r['accuracy']['fastai']['std']:.3f}; bf16 {r.get('speedup_vs_fastai_bf16', 0):.2f}x at "
-              f"{r['accuracy'].get('ours_bf16', {}).get('mean', 0):.3f}; predict {r['predict_speedup_vs_get_preds']:.1f}x "
+              f"{r['accuracy']['fastai']['mean']:.3f}±{r['accuracy']['fastai']['std']:.3f}; "
+              + (f"bf16 {r['speedup_vs_fastai_bf16']:.2f}x at {r['accuracy']['ours_bf16']['mean']:.3f}; " if 'ours_bf16' in r['accuracy'] else '')
+              + f"predict {r['predict_speedup_vs_get_preds']:.1f}x "
               f"get_preds, {r['predict_speedup_vs_predict_loop']:.1f}x learn.predict; peak RSS {r['peak_rss_mb']['ours']:.0f} vs "
               f"{r['peak_rss_mb']['fastai']:.0f} MB", file=sys.stderr)
 

@@ -52,19 +52,30 @@ class SentenceEncoder(nn.Module):
     def forward(self,
                 ids:Tensor, # token ids padded with `pad_index`, (batch, time)
                ) -> tuple: # outputs (batch, kept time, features) and padding mask (batch, kept time)
-        length = ids.size(1)
+        length, n_chunks = ids.size(1), -(-ids.size(1) // self.seq_len)
         self.reset()
         mask = ids == self.pad_index                                         # (batch, time)
+        padded = F.pad(~mask, (0, n_chunks * self.seq_len - length))         # (batch, chunks * seq_len)
+        active = padded.view(len(ids), n_chunks, self.seq_len).any(2).cpu()  # (batch, chunks): a real token in the chunk; one sync
         outputs, masks = [], []
-        for start in range(0, length, self.seq_len):
+        for chunk, start in enumerate(range(0, length, self.seq_len)):
             keep = self.max_len is None or length - start <= self.max_len
-            chunk_mask = mask[:, start:start + self.seq_len]                 # (batch, chunk)
             with torch.set_grad_enabled(torch.is_grad_enabled() and keep):
-                output = self.module(ids[:, start:start + self.seq_len])     # (batch, chunk, features)
-            not_started = chunk_mask.all(1)[None, :, None]                   # (1, batch, 1): still in leading padding
-            self.module.hidden = [tuple(s.masked_fill(not_started, 0) for s in state) for state in self.module.hidden]
-            if keep: outputs.append(output); masks.append(chunk_mask)
+                output = self._read_rows(ids[:, start:start + self.seq_len], active[:, chunk])   # (batch, chunk, features)
+            if keep: outputs.append(output); masks.append(mask[:, start:start + self.seq_len])
         return torch.cat(outputs, 1), torch.cat(masks, 1)
+
+    def _read_rows(self, chunk:Tensor, rows:Tensor) -> Tensor:
+        "Run the encoder on the `rows` of `chunk` that hold a real token; the others output zeros and restart from a zero state."
+        if rows.all(): return self.module(chunk)
+        index = rows.nonzero()[:, 0].to(chunk.device)
+        full = self.module._hidden_for(len(chunk))                         # (batch) states: zeros before the first chunk
+        self.module.hidden = [tuple(s.index_select(1, index) for s in state) for state in full]
+        output = self.module(chunk.index_select(0, index))                # (active rows, chunk, features)
+        self.module.hidden = [tuple(torch.zeros_like(f).index_copy(1, index, s) for f, s in zip(state, new))
+                              for state, new in zip(full, self.module.hidden)]
+        return output.new_zeros(len(chunk), *output.shape[1:]).index_copy(0, index, output)
+
 
 # %% ../nbs/08_classifier.ipynb #0cd7c248
 def _head_block(n_in:int, n_out:int, p:float, relu:bool) -> nn.Sequential:

@@ -33,7 +33,7 @@ from .distributed import ddp_lm_learner, is_main_process
 from .fast_tokenizer import tokenize
 from .pretrained import load_pretrained, load_lm_folder, lm_folder_vocabulary, wt103_folder, read_weights
 from .tokenizer import Vocab, merge_itos, numericalize
-from .training import Fit, fit_stage, atomic_save, atomic_write_text, precision_callbacks, FreeBatchOutputs
+from .training import Fit, fit_stage, atomic_save, atomic_write_text, precision_callbacks, resolve_precision, FreeBatchOutputs, LMCrossEntropyFlat
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
 
 # %% ../nbs/09c_pipeline.ipynb #aa6f4366
@@ -46,7 +46,7 @@ def lm_learner(train_ids:list, # training documents, token-id tensors
     "A fastai `Learner` of the configuration's AWD-LSTM language model, with variable-length BPTT."
     dls = lm_dataloaders(config.directional(train_ids), config.directional(valid_ids), bs=config.bs, bptt=config.bptt,
                          variable_bptt=True, seed=config.seed, vocab_size=len(itos), device=default_device())
-    learn = Learner(dls, config.build_language_model(len(itos)), loss_func=CrossEntropyLossFlat(), opt_func=config.optimizer(),
+    learn = Learner(dls, config.build_language_model(len(itos)), loss_func=LMCrossEntropyFlat(), opt_func=config.optimizer(),
                     wd=config.weight_decay, splitter=lm_layer_groups, metrics=[accuracy, Perplexity()],
                     cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen(), FreeBatchOutputs(), *precision_callbacks(config.precision)])
     return ddp_lm_learner(learn, itos, config.to_dict()) if distributed else learn   # unchanged without a process group
@@ -313,6 +313,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
           ) -> dict: # learner, language_model (stage 2's, if it ran here), itos, classes, config, records, accuracy, seconds, the split...
     "Run the three ULMFiT stages: pretraining (or reuse), LM fine-tuning, classifier fine-tuning; evaluate on `test_df`."
     config = config or ULMFiTConfig()
+    resolve_precision(config.precision)                           # a precision this machine cannot run fails here, not mid-fit
     check_labelled(train_df)
     if test_df is not None: check_labelled(test_df, 'test')
     if valid_df is None: train_df, valid_df = holdout_split(train_df.assign(label=train_df.label.astype(str)), config.valid_frac, seed=config.seed)

@@ -7,7 +7,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/training.html.md"""
 # %% auto #0
 __all__ = ['Fit', 'atomic_save', 'atomic_write_text', 'plain', 'training_state', 'restore_training_state', 'MetricsLog',
            'StartAt', 'Checkpoint', 'fit_stage', 'BFloat16Autocast', 'native_bf16', 'resolve_precision',
-           'precision_callbacks', 'FreeBatchOutputs']
+           'precision_callbacks', 'FreeBatchOutputs', 'cross_entropy_inplace', 'LMCrossEntropyFlat']
 
 # %% ../nbs/09b_training.ipynb #dcbcb545
 import json, os, random, re, time
@@ -20,6 +20,8 @@ from fastcore.foundation import L
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelEpochException
 from fastai.torch_core import to_float
+from fastai.losses import CrossEntropyLossFlat
+from torch import Tensor
 from .config import PRECISIONS
 from .pretrained import read_weights
 from .stlr import schedule_callback
@@ -172,11 +174,17 @@ def native_bf16(cpuinfo='/proc/cpuinfo') -> bool:
     except OSError: return False                                  # not Linux: fp32, the safe choice
 
 def resolve_precision(precision:str, # one of `PRECISIONS`
+                      cpuinfo='/proc/cpuinfo', # where the CPU's flags are read
                      ) -> str:
-    "'fp32' or 'bf16': 'auto' is bf16 on a CPU-only machine with native bfloat16, fp32 elsewhere."
+    "'fp32' or 'bf16': 'auto' is bf16 on a CPU-only machine with native bfloat16, fp32 elsewhere; 'bf16' on a CPU without it is an error."
     if precision not in PRECISIONS: raise ValueError(f"unknown precision {precision!r}; expected one of {list(PRECISIONS)}")
-    if precision != 'auto': return precision
-    return 'bf16' if not torch.cuda.is_available() and native_bf16() else 'fp32'
+    if torch.cuda.is_available(): return 'fp32' if precision == 'auto' else precision
+    native = native_bf16(cpuinfo)
+    if precision == 'auto': return 'bf16' if native else 'fp32'
+    if precision == 'bf16' and not native:                        # oneDNN's LSTM has no bfloat16 kernel there: it would fail mid-fit
+        raise ValueError("precision='bf16' needs a CPU that multiplies bfloat16 natively (avx512_bf16 or amx_bf16 among its flags) "
+                         "and this one does not: use precision='auto' or 'fp32'")
+    return precision
 
 def precision_callbacks(precision:str, # one of `PRECISIONS`
                        ) -> list:
@@ -191,3 +199,35 @@ class FreeBatchOutputs(Callback):
         if self.training: self.learn.pred = None                  # backward needs the loss's graph, not the logits
     def after_batch(self):
         if self.training: self.learn.loss_grad = None
+
+# %% ../nbs/09b_training.ipynb #004a41ec
+class _CrossEntropyInPlace(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, logits, target, chunk_rows):
+        n, total = len(logits), logits.new_zeros((), dtype=torch.float32)
+        for start in range(0, n, chunk_rows):
+            z, y = logits[start:start + chunk_rows], target[start:start + chunk_rows, None]  # z: a view, written in place
+            lse = torch.logsumexp(z, 1, keepdim=True)                              # (rows, 1)
+            total += (lse - z.gather(1, y)).float().sum()
+            z.sub_(lse).exp_().scatter_add_(1, y, z.new_full(y.shape, -1.))        # softmax minus the one-hot
+        ctx.save_for_backward(logits.div_(n))                                      # the gradient of the mean
+        return total / n
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        grad, = ctx.saved_tensors
+        return grad.mul_(grad_loss), None, None                                    # in place too: one backward only
+
+def cross_entropy_inplace(logits:Tensor, # (tokens, vocabulary), contiguous; overwritten with the loss's gradient
+                          target:Tensor, # (tokens,) class indices
+                          chunk_rows:int=1024, # rows per step (the temporaries are this many rows)
+                         ) -> Tensor: # the mean cross-entropy, a float32 scalar
+    "`F.cross_entropy(logits, target)` whose backward pass needs no copy of `logits`: they are replaced by their gradient."
+    if logits.ndim != 2 or not logits.is_contiguous(): raise ValueError(f"expected contiguous (tokens, vocabulary) logits, got shape {tuple(logits.shape)}")
+    return _CrossEntropyInPlace.apply(logits, target.long(), chunk_rows)
+
+class LMCrossEntropyFlat(CrossEntropyLossFlat):
+    "fastai's `CrossEntropyLossFlat`, with `cross_entropy_inplace` for batches that will be back-propagated."
+    def __call__(self, inp, targ, **kwargs):
+        if not (torch.is_grad_enabled() and inp.requires_grad): return super().__call__(inp, targ, **kwargs)
+        return cross_entropy_inplace(inp.reshape(-1, inp.shape[-1]), targ.reshape(-1))

@@ -229,5 +229,6 @@ def cross_entropy_inplace(logits:Tensor, # (tokens, vocabulary), contiguous; ove
 class LMCrossEntropyFlat(CrossEntropyLossFlat):
     "fastai's `CrossEntropyLossFlat`, with `cross_entropy_inplace` for batches that will be back-propagated."
     def __call__(self, inp, targ, **kwargs):
+        "The mean cross-entropy of `inp` (logits, last axis the vocabulary) against `targ`; with gradients on, `inp` becomes its gradient."
         if not (torch.is_grad_enabled() and inp.requires_grad): return super().__call__(inp, targ, **kwargs)
         return cross_entropy_inplace(inp.reshape(-1, inp.shape[-1]), targ.reshape(-1))

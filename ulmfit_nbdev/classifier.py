@@ -57,19 +57,31 @@ class SentenceEncoder(nn.Module):
         mask = ids == self.pad_index                                         # (batch, time)
         padded = F.pad(~mask, (0, n_chunks * self.seq_len - length))         # (batch, chunks * seq_len)
         active = padded.view(len(ids), n_chunks, self.seq_len).any(2).cpu()  # (batch, chunks): a real token in the chunk; one sync
+        rows = self._row_indices(active, ids.device)
         outputs, masks = [], []
         for chunk, start in enumerate(range(0, length, self.seq_len)):
             keep = self.max_len is None or length - start <= self.max_len
             with torch.set_grad_enabled(torch.is_grad_enabled() and keep):
-                output = self._read_rows(ids[:, start:start + self.seq_len], active[:, chunk])   # (batch, chunk, features)
+                output = self._read_rows(ids[:, start:start + self.seq_len], rows[chunk])   # (batch, chunk, features)
             if keep: outputs.append(output); masks.append(mask[:, start:start + self.seq_len])
         return torch.cat(outputs, 1), torch.cat(masks, 1)
 
-    def _read_rows(self, chunk:Tensor, rows:Tensor) -> Tensor:
-        "Run the encoder on the `rows` of `chunk` that hold a real token; the others output zeros and restart from a zero state."
-        if rows.all(): return self.module(chunk)
-        index = rows.nonzero()[:, 0].to(chunk.device)
+    @staticmethod
+    def _row_indices(active:Tensor, device) -> list:
+        "Per chunk, the indices of its active rows on `device` (None where all rows are active), in one transfer."
+        partial = [c for c in range(active.size(1)) if not active[:, c].all()]
+        if not partial: return [None] * active.size(1)
+        index = [active[:, c].nonzero()[:, 0] for c in partial]
+        moved = torch.cat(index).to(device).split([len(i) for i in index])
+        return [dict(zip(partial, moved)).get(c) for c in range(active.size(1))]
+
+    def _read_rows(self, chunk:Tensor, index:Tensor|None) -> Tensor:
+        "Run the encoder on the rows `index` of `chunk` (None: all); the others output zeros and restart from a zero state."
+        if index is None: return self.module(chunk)
         full = self.module._hidden_for(len(chunk))                         # (batch) states: zeros before the first chunk
+        if len(index) == 0:                                                # all padding (only from padding made elsewhere)
+            self.module.hidden = [tuple(torch.zeros_like(s) for s in state) for state in full]
+            return chunk.new_zeros(*chunk.shape, self.module._output_size(self.module.n_layers - 1), dtype=full[0][0].dtype)
         self.module.hidden = [tuple(s.index_select(1, index) for s in state) for state in full]
         output = self.module(chunk.index_select(0, index))                # (active rows, chunk, features)
         self.module.hidden = [tuple(torch.zeros_like(f).index_copy(1, index, s) for f, s in zip(state, new))

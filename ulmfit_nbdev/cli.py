@@ -83,11 +83,11 @@ def train_command(args) -> dict:
     from ulmfit_nbdev.pipeline import ulmfit
     from ulmfit_nbdev.inference import export_classifier
     from ulmfit_nbdev.training import resolve_precision
-    train = load_labelled(args.csv, args.folder, args.text_col, args.label_col)
-    test = read_labelled_csv(Path(args.test_csv), args.text_col, args.label_col) if args.test_csv else None
     flags = {**({'seed': args.seed} if args.seed is not None else {}), **({'backwards': True} if args.backwards else {})}
     config = make_config(args.preset, {**flags, **parse_settings(args.set)})              # --set has the last word
     resolve_precision(config.precision)                  # a precision this machine cannot run: said now, not as a CSV's fault
+    train = load_labelled(args.csv, args.folder, args.text_col, args.label_col)
+    test = read_labelled_csv(Path(args.test_csv), args.text_col, args.label_col) if args.test_csv else None
     out, pretrained = Path(args.out), _stage1_folder(args.pretrained, config) if args.pretrained else False
     with training_output(args.quiet):
         try: result = ulmfit(train, test, config, out_dir=out, cache_dir=_cache_dir(), progress=say, pretrained=pretrained)

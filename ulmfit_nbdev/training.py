@@ -22,6 +22,7 @@ from fastai.callback.core import Callback, CancelEpochException
 from fastai.torch_core import to_float
 from fastai.losses import CrossEntropyLossFlat
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 from .config import PRECISIONS
 from .pretrained import read_weights
 from .stlr import schedule_callback
@@ -160,9 +161,10 @@ def fit_stage(
 
 # %% ../nbs/09b_training.ipynb #9938a9ce
 class BFloat16Autocast(Callback):
-    "Every batch's forward pass under bfloat16 autocast on the CPU; the predictions back in float32 before the loss."
+    "Every batch's forward pass under bfloat16 autocast (on the model's device); the predictions back in float32 before the loss."
     order = 10                                                    # where fastai's MixedPrecision sits
-    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
+    def before_batch(self):                                       # autocast where the model is: the CPU, or a GPU
+        self.autocast = torch.autocast(next(self.model.parameters()).device.type, dtype=torch.bfloat16); self.autocast.__enter__()
     def after_pred(self): self.learn.pred = to_float(self.pred); self._leave()
     def after_cancel_batch(self): self._leave()
     def _leave(self):
@@ -182,8 +184,8 @@ def resolve_precision(precision:str, # one of `PRECISIONS`
     native = native_bf16(cpuinfo)
     if precision == 'auto': return 'bf16' if native else 'fp32'
     if precision == 'bf16' and not native:                        # oneDNN's LSTM has no bfloat16 kernel there: it would fail mid-fit
-        raise ValueError("precision='bf16' needs a CPU that multiplies bfloat16 natively (avx512_bf16 or amx_bf16 among its flags) "
-                         "and this one does not: use precision='auto' or 'fp32'")
+        raise ValueError("precision='bf16' needs a CPU that multiplies bfloat16 natively (avx512_bf16 or amx_bf16 among its flags); "
+                         "this one does not list them, and its LSTM may not run in bfloat16: use precision='auto' or 'fp32'")
     return precision
 
 def precision_callbacks(precision:str, # one of `PRECISIONS`
@@ -214,6 +216,7 @@ class _CrossEntropyInPlace(torch.autograd.Function):
         return total / n
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_loss):
         grad, = ctx.saved_tensors
         return grad.mul_(grad_loss), None, None                                    # in place too: one backward only
@@ -230,5 +233,9 @@ class LMCrossEntropyFlat(CrossEntropyLossFlat):
     "fastai's `CrossEntropyLossFlat`, with `cross_entropy_inplace` for batches that will be back-propagated."
     def __call__(self, inp, targ, **kwargs):
         "The mean cross-entropy of `inp` (logits, last axis the vocabulary) against `targ`; with gradients on, `inp` becomes its gradient."
-        if not (torch.is_grad_enabled() and inp.requires_grad): return super().__call__(inp, targ, **kwargs)
-        return cross_entropy_inplace(inp.reshape(-1, inp.shape[-1]), targ.reshape(-1))
+        f = self.func                                              # the in-place path knows only the plain mean
+        plain = (f.weight is None and f.label_smoothing == 0 and f.reduction == 'mean' and f.ignore_index == -100
+                 and self.axis in (-1, inp.ndim - 1) and not kwargs)
+        if not (plain and torch.is_grad_enabled() and inp.requires_grad and inp.is_contiguous()):
+            return super().__call__(inp, targ, **kwargs)
+        return cross_entropy_inplace(inp.view(-1, inp.shape[-1]), targ.reshape(-1))

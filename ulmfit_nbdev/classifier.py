@@ -72,8 +72,8 @@ class SentenceEncoder(nn.Module):
         partial = [c for c in range(active.size(1)) if not active[:, c].all()]
         if not partial: return [None] * active.size(1)
         index = [active[:, c].nonzero()[:, 0] for c in partial]
-        moved = torch.cat(index).to(device).split([len(i) for i in index])
-        return [dict(zip(partial, moved)).get(c) for c in range(active.size(1))]
+        moved = dict(zip(partial, torch.cat(index).to(device).split([len(i) for i in index])))
+        return [moved.get(c) for c in range(active.size(1))]
 
     def _read_rows(self, chunk:Tensor, index:Tensor|None) -> Tensor:
         "Run the encoder on the rows `index` of `chunk` (None: all); the others output zeros and restart from a zero state."

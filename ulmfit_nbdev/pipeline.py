@@ -33,7 +33,7 @@ from .distributed import ddp_lm_learner, is_main_process
 from .fast_tokenizer import tokenize
 from .pretrained import load_pretrained, load_lm_folder, lm_folder_vocabulary, wt103_folder, read_weights
 from .tokenizer import Vocab, merge_itos, numericalize
-from .training import Fit, fit_stage, atomic_save, atomic_write_text, precision_callbacks, resolve_precision, FreeBatchOutputs, LMCrossEntropyFlat
+from .training import Fit, fit_stage, atomic_save, atomic_write_text, precision_callbacks, resolve_precision, FreeBatchOutputs, LMCrossEntropyFlat, FusedDecoderLoss
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
 
 # %% ../nbs/09c_pipeline.ipynb #aa6f4366
@@ -48,7 +48,8 @@ def lm_learner(train_ids:list, # training documents, token-id tensors
                          variable_bptt=True, seed=config.seed, vocab_size=len(itos), device=default_device())
     learn = Learner(dls, config.build_language_model(len(itos)), loss_func=LMCrossEntropyFlat(), opt_func=config.optimizer(),
                     wd=config.weight_decay, splitter=lm_layer_groups, metrics=[accuracy, Perplexity()],
-                    cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen(), FreeBatchOutputs(), *precision_callbacks(config.precision)])
+                    cbs=[*rnn_cbs(config.alpha, config.beta), ScaleLRBySeqLen(), FreeBatchOutputs(), FusedDecoderLoss(),
+                         *precision_callbacks(config.precision)])
     return ddp_lm_learner(learn, itos, config.to_dict()) if distributed else learn   # unchanged without a process group
 
 # %% ../nbs/09c_pipeline.ipynb #9395eef4

@@ -7,7 +7,8 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/training.html.md"""
 # %% auto #0
 __all__ = ['Fit', 'atomic_save', 'atomic_write_text', 'plain', 'training_state', 'restore_training_state', 'MetricsLog',
            'StartAt', 'Checkpoint', 'fit_stage', 'BFloat16Autocast', 'native_bf16', 'resolve_precision',
-           'precision_callbacks', 'FreeBatchOutputs', 'cross_entropy_inplace', 'LMCrossEntropyFlat']
+           'precision_callbacks', 'FreeBatchOutputs', 'cross_entropy_inplace', 'linear_cross_entropy',
+           'LMCrossEntropyFlat', 'FusedDecoderLoss']
 
 # %% ../nbs/09b_training.ipynb #dcbcb545
 import json, os, random, re, time
@@ -23,6 +24,7 @@ from fastai.torch_core import to_float
 from fastai.losses import CrossEntropyLossFlat
 from torch import Tensor
 from torch.autograd.function import once_differentiable
+from .awd_lstm import DeferredLogits, LMDecoder
 from .config import PRECISIONS
 from .pretrained import read_weights
 from .stlr import schedule_callback
@@ -229,13 +231,65 @@ def cross_entropy_inplace(logits:Tensor, # (tokens, vocabulary), contiguous; ove
     if logits.ndim != 2 or not logits.is_contiguous(): raise ValueError(f"expected contiguous (tokens, vocabulary) logits, got shape {tuple(logits.shape)}")
     return _CrossEntropyInPlace.apply(logits, target.long(), chunk_rows)
 
+# %% ../nbs/09b_training.ipynb #5e609424
+class _LinearCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, hidden, weight, bias, target, chunk_rows):
+        n, total = len(hidden), hidden.new_zeros((), dtype=torch.float32)
+        _, need_weight, need_bias = ctx.needs_input_grad[:3]
+        grad_hidden, grad_weight = torch.empty_like(hidden), torch.zeros_like(weight) if need_weight else None
+        grad_bias = torch.zeros_like(bias) if need_bias else None
+        for start in range(0, n, chunk_rows):
+            h, y = hidden[start:start + chunk_rows], target[start:start + chunk_rows, None]
+            z = h @ weight.t() if bias is None else torch.addmm(bias, h, weight.t())  # this chunk's logits, and no more
+            lse = torch.logsumexp(z, 1, keepdim=True)
+            total += (lse - z.gather(1, y)).sum()
+            g = z.sub_(lse).exp_().scatter_add_(1, y, z.new_full(y.shape, -1.))     # softmax minus the one-hot, in place
+            torch.mm(g, weight, out=grad_hidden[start:start + chunk_rows])
+            if need_weight: grad_weight.addmm_(g.t(), h)
+            if need_bias: grad_bias += g.sum(0)
+        ctx.save_for_backward(*(None if t is None else t.div_(n) for t in (grad_hidden, grad_weight, grad_bias)))
+        return total / n
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_loss):
+        return *(None if t is None else t.mul_(grad_loss) for t in ctx.saved_tensors), None, None
+
+def linear_cross_entropy(hidden:Tensor, # (tokens, features): the decoder's input
+                         weight:Tensor, # (vocabulary, features): the decoder's weight
+                         bias:Tensor|None, # (vocabulary,) or None
+                         target:Tensor, # (tokens,) class indices
+                         chunk_rows:int=512, # tokens decoded at a time (the largest temporaries are this many rows of logits)
+                        ) -> Tensor: # the mean cross-entropy, a float32 scalar
+    "`F.cross_entropy(F.linear(hidden, weight, bias), target)` without ever holding all the logits: decoded `chunk_rows` tokens at a time."
+    if hidden.ndim != 2 or weight.ndim != 2 or hidden.shape[1] != weight.shape[1]:
+        raise ValueError(f"expected (tokens, features) inputs and a (vocabulary, features) weight, got {tuple(hidden.shape)} and {tuple(weight.shape)}")
+    return _LinearCrossEntropy.apply(hidden.contiguous(), weight, bias, target.long(), chunk_rows)
+
+# %% ../nbs/09b_training.ipynb #e62fce41
 class LMCrossEntropyFlat(CrossEntropyLossFlat):
-    "fastai's `CrossEntropyLossFlat`, with `cross_entropy_inplace` for batches that will be back-propagated."
+    "fastai's `CrossEntropyLossFlat`, decoding in chunks (`DeferredLogits`) or in place for batches that will be back-propagated."
     def __call__(self, inp, targ, **kwargs):
-        "The mean cross-entropy of `inp` (logits, last axis the vocabulary) against `targ`; with gradients on, `inp` becomes its gradient."
-        f = self.func                                              # the in-place path knows only the plain mean
+        "The mean cross-entropy of `inp` (logits, last axis the vocabulary, or `DeferredLogits`) against `targ`."
+        f, deferred = self.func, isinstance(inp, DeferredLogits)        # the fast paths know only the plain mean
         plain = (f.weight is None and f.label_smoothing == 0 and f.reduction == 'mean' and f.ignore_index == -100
-                 and self.axis in (-1, inp.ndim - 1) and not kwargs)
+                 and self.axis in (-1, 2 if deferred else inp.ndim - 1) and not kwargs)
+        if deferred and plain and torch.is_grad_enabled() and inp.hidden.dtype == inp.weight.dtype:
+            return linear_cross_entropy(inp.hidden.reshape(-1, inp.hidden.shape[-1]), inp.weight, inp.bias, targ.reshape(-1))
+        if deferred: inp = inp.materialize()
         if not (plain and torch.is_grad_enabled() and inp.requires_grad and inp.is_contiguous()):
             return super().__call__(inp, targ, **kwargs)
         return cross_entropy_inplace(inp.view(-1, inp.shape[-1]), targ.reshape(-1))
+
+class FusedDecoderLoss(Callback):
+    "Training batches of a language model never hold its logits: the `LMDecoder` defers them to `LMCrossEntropyFlat`."
+    def before_fit(self):
+        self.decoders = [m for m in self.model.modules() if isinstance(m, LMDecoder)]
+        self.fp32 = not any(isinstance(cb, BFloat16Autocast) for cb in self.learn.cbs)
+    def before_batch(self): self._defer(self.training and self.fp32)
+    def after_pred(self): self._defer(False)                       # the forward pass is done
+    def after_cancel_batch(self): self._defer(False)
+    def after_fit(self): self._defer(False)
+    def _defer(self, on:bool):
+        for m in self.decoders: m.defer_logits = on

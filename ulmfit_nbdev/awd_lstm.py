@@ -143,8 +143,10 @@ class DeferredLogits:
         "The logits themselves: `hidden @ weight.T + bias`, (batch, time, vocab_size)."
         return F.linear(self.hidden, self.weight, self.bias)
 
+# %% ../nbs/04_awd_lstm.ipynb #1dddcf5c
 class LMDecoder(nn.Module):
     "Locked dropout then a linear layer to the vocabulary, optionally tied to an embedding; returns (logits, raw, dropped)."
+    defer_logits = False # True: the next training forward pass returns `DeferredLogits`, not logits (09b's `FusedDecoderLoss`)
     def __init__(self,
                  vocab_size:int, # number of output classes (tokens)
                  input_size:int, # size of the encoder's last output
@@ -158,13 +160,13 @@ class LMDecoder(nn.Module):
         if bias: self.decoder.bias.data.zero_()
         if tie_encoder is not None: self.decoder.weight = tie_encoder.weight
         self.output_dp = LockedDropout(output_p)
-        self.defer_logits = False # set by a training loop whose loss decodes (09b's `FusedDecoderLoss`)
 
     def forward(self,
                 raw_output:Tensor, # encoder output, (batch, time, input_size)
-               ) -> tuple: # logits (batch, time, vocab_size), raw output, dropped output
+               ) -> tuple: # logits (batch, time, vocab_size) or `DeferredLogits`, raw output, dropped output
         dropped_output = self.output_dp(raw_output)
-        if self.defer_logits and self.training:                   # the loss will decode: no (batch, time, vocab_size) tensor
+        if self.defer_logits and self.training and not torch.is_autocast_enabled(raw_output.device.type):
+            self.defer_logits = False                             # once: the loss will decode, no (batch, time, vocab_size) tensor
             return DeferredLogits(dropped_output, self.decoder.weight, self.decoder.bias), raw_output, dropped_output
         return self.decoder(dropped_output), raw_output, dropped_output
 

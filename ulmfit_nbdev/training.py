@@ -236,16 +236,16 @@ class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, hidden, weight, bias, target, chunk_rows):
         n, total = len(hidden), hidden.new_zeros((), dtype=torch.float32)
-        _, need_weight, need_bias = ctx.needs_input_grad[:3]
-        grad_hidden, grad_weight = torch.empty_like(hidden), torch.zeros_like(weight) if need_weight else None
-        grad_bias = torch.zeros_like(bias) if need_bias else None
+        need_hidden, need_weight, need_bias = ctx.needs_input_grad[:3]
+        grad_hidden = torch.empty_like(hidden) if need_hidden else None
+        grad_weight, grad_bias = torch.zeros_like(weight) if need_weight else None, torch.zeros_like(bias) if need_bias else None
         for start in range(0, n, chunk_rows):
             h, y = hidden[start:start + chunk_rows], target[start:start + chunk_rows, None]
             z = h @ weight.t() if bias is None else torch.addmm(bias, h, weight.t())  # this chunk's logits, and no more
             lse = torch.logsumexp(z, 1, keepdim=True)
-            total += (lse - z.gather(1, y)).sum()
+            total += (lse - z.gather(1, y)).float().sum()
             g = z.sub_(lse).exp_().scatter_add_(1, y, z.new_full(y.shape, -1.))     # softmax minus the one-hot, in place
-            torch.mm(g, weight, out=grad_hidden[start:start + chunk_rows])
+            if need_hidden: torch.mm(g, weight, out=grad_hidden[start:start + chunk_rows])
             if need_weight: grad_weight.addmm_(g.t(), h)
             if need_bias: grad_bias += g.sum(0)
         ctx.save_for_backward(*(None if t is None else t.div_(n) for t in (grad_hidden, grad_weight, grad_bias)))
@@ -254,7 +254,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_loss):
-        return *(None if t is None else t.mul_(grad_loss) for t in ctx.saved_tensors), None, None
+        return *(None if t is None else t.mul_(grad_loss) for t in ctx.saved_tensors), None, None   # in place: one backward only
 
 def linear_cross_entropy(hidden:Tensor, # (tokens, features): the decoder's input
                          weight:Tensor, # (vocabulary, features): the decoder's weight
@@ -282,13 +282,13 @@ class LMCrossEntropyFlat(CrossEntropyLossFlat):
             return super().__call__(inp, targ, **kwargs)
         return cross_entropy_inplace(inp.view(-1, inp.shape[-1]), targ.reshape(-1))
 
+# %% ../nbs/09b_training.ipynb #00e1e51a
 class FusedDecoderLoss(Callback):
     "Training batches of a language model never hold its logits: the `LMDecoder` defers them to `LMCrossEntropyFlat`."
     def before_fit(self):
         self.decoders = [m for m in self.model.modules() if isinstance(m, LMDecoder)]
-        self.fp32 = not any(isinstance(cb, BFloat16Autocast) for cb in self.learn.cbs)
-    def before_batch(self): self._defer(self.training and self.fp32)
-    def after_pred(self): self._defer(False)                       # the forward pass is done
+        self.active = isinstance(self.learn.loss_func, LMCrossEntropyFlat)
+    def before_batch(self): self._defer(self.training and self.active)   # the decoder uses the flag once
     def after_cancel_batch(self): self._defer(False)
     def after_fit(self): self._defer(False)
     def _defer(self, on:bool):

@@ -205,15 +205,19 @@ class FreeBatchOutputs(Callback):
         if self.training: self.learn.loss_grad = None
 
 # %% ../nbs/09b_training.ipynb #004a41ec
+def _to_gradient_(z:Tensor, y:Tensor) -> Tensor:
+    "The summed cross-entropy of logits `z` (rows, vocabulary) against `y` (rows, 1); `z` becomes softmax minus the one-hot."
+    lse = torch.logsumexp(z, 1, keepdim=True)                                      # (rows, 1)
+    loss = (lse - z.gather(1, y)).float().sum()
+    z.sub_(lse).exp_().scatter_add_(1, y, z.new_full(y.shape, -1.))
+    return loss
+
 class _CrossEntropyInPlace(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, target, chunk_rows):
         n, total = len(logits), logits.new_zeros((), dtype=torch.float32)
-        for start in range(0, n, chunk_rows):
-            z, y = logits[start:start + chunk_rows], target[start:start + chunk_rows, None]  # z: a view, written in place
-            lse = torch.logsumexp(z, 1, keepdim=True)                              # (rows, 1)
-            total += (lse - z.gather(1, y)).float().sum()
-            z.sub_(lse).exp_().scatter_add_(1, y, z.new_full(y.shape, -1.))        # softmax minus the one-hot
+        for start in range(0, n, chunk_rows):                                      # each chunk a view, written in place
+            total += _to_gradient_(logits[start:start + chunk_rows], target[start:start + chunk_rows, None])
         ctx.save_for_backward(logits.div_(n))                                      # the gradient of the mean
         return total / n
 
@@ -242,9 +246,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         for start in range(0, n, chunk_rows):
             h, y = hidden[start:start + chunk_rows], target[start:start + chunk_rows, None]
             z = h @ weight.t() if bias is None else torch.addmm(bias, h, weight.t())  # this chunk's logits, and no more
-            lse = torch.logsumexp(z, 1, keepdim=True)
-            total += (lse - z.gather(1, y)).float().sum()
-            g = z.sub_(lse).exp_().scatter_add_(1, y, z.new_full(y.shape, -1.))     # softmax minus the one-hot, in place
+            total += _to_gradient_(z, y); g = z                                       # softmax minus the one-hot, in place
             if need_hidden: torch.mm(g, weight, out=grad_hidden[start:start + chunk_rows])
             if need_weight: grad_weight.addmm_(g.t(), h)
             if need_bias: grad_bias += g.sum(0)
@@ -274,7 +276,7 @@ class LMCrossEntropyFlat(CrossEntropyLossFlat):
         "The mean cross-entropy of `inp` (logits, last axis the vocabulary, or `DeferredLogits`) against `targ`."
         f, deferred = self.func, isinstance(inp, DeferredLogits)        # the fast paths know only the plain mean
         plain = (f.weight is None and f.label_smoothing == 0 and f.reduction == 'mean' and f.ignore_index == -100
-                 and self.axis in (-1, 2 if deferred else inp.ndim - 1) and not kwargs)
+                 and self.axis in (-1, (inp.hidden if deferred else inp).ndim - 1) and not kwargs)
         if deferred and plain and torch.is_grad_enabled() and inp.hidden.dtype == inp.weight.dtype:
             return linear_cross_entropy(inp.hidden.reshape(-1, inp.hidden.shape[-1]), inp.weight, inp.bias, targ.reshape(-1))
         if deferred: inp = inp.materialize()

@@ -1,0 +1,102 @@
+#!/usr/bin/env python
+"""Choosing the few-label recipe without looking at the test set: TREC-6 runs scored on a development split carved
+from the *training* questions, with seeds that the test-set benchmarks (0, 1, 2) never use.
+
+    python benchmarks/few_label_dev.py --variant NAME:FIELD=VALUE[,FIELD=VALUE...] [--variant ...]
+                                       [--labels 200] [--arm ulmfit|ulmfit_semi|tfidf] [--seeds 10,11,12] [--workers 2]
+                                       [--ensemble A+B] [--out benchmarks/results/few_label_dev.json]
+
+The development split is 500 training questions (stratified, drawn once with seed 100); the labelled subset of seed s
+is drawn from the other 4,952, and the semi-supervised arm fine-tunes its LM on all 4,952 (labelled or not). Every
+variant is the `cpu` preset in float32 with the low-shot benchmark's step floors (`clas_min_steps=300`,
+`lm_min_steps=100`) and the variant's changes. Every run is appended to `<out>.runs.jsonl`; a rerun skips runs
+already there (with the development probabilities); `<out>` holds per variant, labels and arm the accuracies per seed,
+their mean and the settings, and for each `--ensemble A+B` the accuracy of the two variants' averaged probabilities.
+"""
+import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, sys, time
+import numpy as np
+from pathlib import Path
+
+DEV_SIZE, DEV_SEED = 500, 100
+BASE = dict(clas_min_steps=300, lm_min_steps=100, precision='fp32')
+
+@functools.cache
+def split():
+    "(pool, dev): the training questions a labelled subset is drawn from, and the development split."
+    from sklearn.model_selection import train_test_split
+    from ulmfit_nbdev.data import load_trec
+    train = load_trec()['train'].rename(columns={'coarse': 'label'})[['text', 'label']]
+    pool, dev = train_test_split(train, test_size=DEV_SIZE, stratify=train.label, random_state=DEV_SEED)
+    return pool, dev
+
+def run(variant:str, changes:dict, labels:int, arm:str, seed:int) -> dict:
+    "Development-split accuracy of one run."
+    from ulmfit_nbdev.cli import make_config, run_recipe, tfidf_logreg_accuracy
+    from ulmfit_nbdev.low_shot import labelled_subset
+    from ulmfit_nbdev.pipeline import get_pretrained
+    pool, dev = split()
+    labelled = labelled_subset(pool, labels, seed)
+    if arm == 'tfidf':
+        return dict(variant=variant, changes={}, labels=labels, arm=arm, seed=seed, seconds=0.,
+                    accuracy=float(tfidf_logreg_accuracy(labelled.text, labelled.label, dev.text, dev.label)))
+    config = make_config('cpu', {**BASE, **changes, 'seed': seed})
+    extra = pool.text[~pool.index.isin(labelled.index)].tolist() if arm == 'ulmfit_semi' else None
+    start = time.time()
+    r = run_recipe(labelled, dev, config.to_dict(), get_pretrained(config), 1, extra, True)
+    return dict(variant=variant, changes=changes, labels=labels, arm=arm, seed=seed, accuracy=float(r['accuracy']),
+                seconds=round(time.time() - start, 1), probabilities=r['probabilities'].round(4).tolist(), classes=list(r['classes']))
+
+def previous_commands(out:Path) -> list:
+    "The commands that made the runs `out` holds already (a rerun adds its own)."
+    return json.loads(out.read_text()).get('commands', []) if out.exists() else []
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--variant', action='append', required=True, help='NAME:FIELD=VALUE,... (NAME: alone for no change)')
+    ap.add_argument('--labels', default='200'); ap.add_argument('--arm', default='ulmfit')
+    ap.add_argument('--seeds', default='10,11,12'); ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--out', default='benchmarks/results/few_label_dev.json')
+    ap.add_argument('--ensemble', action='append', default=[], help='A+B: also the average of variants A and B (e.g. a backward one)')
+    a = ap.parse_args()
+    from ulmfit_nbdev.cli import parse_settings
+    variants = {}
+    for v in a.variant:
+        name, _, spec = v.partition(':')
+        variants[name] = parse_settings([s for s in spec.split(',') if s])
+    out, log = Path(a.out), Path(a.out + '.runs.jsonl')
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    have = {(r['variant'], r['labels'], r['arm'], r['seed']) for r in done}
+    todo = [(name, changes, int(l), a.arm, int(s)) for s in a.seeds.split(',') for l in a.labels.split(',')
+            for name, changes in variants.items() if (name, int(l), a.arm, int(s)) not in have]
+    print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
+    with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
+        for future in concurrent.futures.as_completed([pool.submit(run, *job) for job in todo]):
+            r = future.result(); done.append(r)
+            with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
+            print(f"{r['variant']} {r['labels']} {r['arm']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
+    rows = {}
+    for r in sorted(done, key=lambda r: r['seed']):
+        row = rows.setdefault((r['variant'], r['labels'], r['arm']), dict(variant=r['variant'], labels=r['labels'], arm=r['arm'],
+                                                                       changes=r['changes'], seeds=[], accuracies=[]))
+        row['seeds'].append(r['seed']); row['accuracies'].append(r['accuracy'])
+    for pair in a.ensemble:                                       # §3.3: the two classifiers' probabilities averaged
+        first, second = pair.split('+')
+        runs = {(r['variant'], r['labels'], r['arm'], r['seed']): r for r in done if 'probabilities' in r}
+        dev = split()[1].label.astype(str).to_numpy()
+        for (v, l, arm, s), r in sorted(runs.items(), key=lambda kv: kv[0][3]):
+            if v != first or (second, l, arm, s) not in runs: continue
+            both = np.asarray(r['probabilities']) + np.asarray(runs[second, l, arm, s]['probabilities'])
+            row = rows.setdefault((pair, l, arm), dict(variant=pair, labels=l, arm=arm, changes=None, seeds=[], accuracies=[]))
+            assert r['classes'] == runs[second, l, arm, s]['classes'], f"{pair}: the two variants' classes differ"
+            row['seeds'].append(s); row['accuracies'].append(float((np.asarray(r['classes'])[both.argmax(-1)] == dev).mean()))
+    for row in rows.values(): row['mean'] = round(statistics.mean(row['accuracies']), 4)
+    out.write_text(json.dumps(dict(rows=list(rows.values()), base=BASE, preset='cpu', dev=dict(size=DEV_SIZE, seed=DEV_SEED),
+                                   commands=previous_commands(out) + ['python ' + ' '.join(sys.argv)],
+                                   date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+                                   runs=[{k: v for k, v in r.items() if k not in ('probabilities', 'classes')} for r in done]), indent=1))
+    for row in sorted(rows.values(), key=lambda r: (r['arm'], r['labels'], -r['mean'])):
+        print(f"{row['arm']:12} {row['labels']:5} {row['variant']:24} {100 * row['mean']:5.1f}  "
+              + ' '.join(f"{100 * x:.1f}" for x in row['accuracies']))
+
+if __name__ == '__main__': main()

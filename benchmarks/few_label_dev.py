@@ -13,8 +13,7 @@ variant is the `cpu` preset in float32 with the low-shot benchmark's step floors
 already there (with the development probabilities); `<out>` holds per variant, labels and arm the accuracies per seed,
 their mean and the settings, and for each `--ensemble A+B` the accuracy of the two variants' averaged probabilities.
 """
-import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, sys, time
-import numpy as np
+import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, subprocess, sys, time
 from pathlib import Path
 
 DEV_SIZE, DEV_SEED = 500, 100
@@ -44,19 +43,34 @@ def run(variant:str, changes:dict, labels:int, arm:str, seed:int) -> dict:
     start = time.time()
     r = run_recipe(labelled, dev, config.to_dict(), get_pretrained(config), 1, extra, True)
     return dict(variant=variant, changes=changes, labels=labels, arm=arm, seed=seed, accuracy=float(r['accuracy']),
-                seconds=round(time.time() - start, 1), probabilities=r['probabilities'].round(4).tolist(), classes=list(r['classes']))
+                seconds=round(time.time() - start, 1), probabilities=r['probabilities'].tolist(), classes=list(r['classes']))
 
-def previous_commands(out:Path) -> list:
-    "The commands that made the runs `out` holds already (a rerun adds its own)."
-    return json.loads(out.read_text()).get('commands', []) if out.exists() else []
+def ensemble_rows(pair:str, done:list) -> dict:
+    "Rows of the `A+B` ensemble: per seed, the development accuracy of the two variants' averaged probabilities."
+    from ulmfit_nbdev.cli import ensemble_accuracy
+    first, second = pair.split('+')
+    runs = {(r['variant'], r['labels'], r['arm'], r['seed']): r for r in done}
+    dev, rows = split()[1].label.astype(str).tolist(), {}
+    for (v, l, arm, s), r in sorted(runs.items(), key=lambda kv: kv[0][3]):
+        if v != first: continue
+        other = runs.get((second, l, arm, s))
+        if other is None or 'probabilities' not in r or 'probabilities' not in other:
+            sys.exit(f"few_label_dev.py: --ensemble {pair}: no probabilities logged for both at {l} labels, seed {s} (rerun both under new names)")
+        if r['classes'] != other['classes']: sys.exit(f"few_label_dev.py: --ensemble {pair}: the two variants' classes differ")
+        row = rows.setdefault((pair, l, arm), dict(variant=pair, labels=l, arm=arm, changes=None, seeds=[], accuracies=[]))
+        row['seeds'].append(s)
+        row['accuracies'].append(ensemble_accuracy(r['probabilities'], other['probabilities'], [r['classes'].index(y) for y in dev]))
+    if not rows: sys.exit(f"few_label_dev.py: --ensemble {pair}: no runs of {first!r}")
+    return rows
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--variant', action='append', required=True, help='NAME:FIELD=VALUE,... (NAME: alone for no change)')
-    ap.add_argument('--labels', default='200'); ap.add_argument('--arm', default='ulmfit')
+    ap.add_argument('--labels', default='200'); ap.add_argument('--arm', default='ulmfit', choices=('ulmfit', 'ulmfit_semi', 'tfidf'))
     ap.add_argument('--seeds', default='10,11,12'); ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--out', default='benchmarks/results/few_label_dev.json')
     ap.add_argument('--ensemble', action='append', default=[], help='A+B: also the average of variants A and B (e.g. a backward one)')
+    ap.add_argument('--note', help='a note kept in <out> (the last one given stays)')
     a = ap.parse_args()
     from ulmfit_nbdev.cli import parse_settings
     variants = {}
@@ -66,6 +80,11 @@ def main():
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    for r in done:                                                # a name means one set of changes, run after run
+        if r['variant'] in variants and r['arm'] == a.arm and r['changes'] != variants[r['variant']]:
+            sys.exit(f"few_label_dev.py: variant {r['variant']!r} was run with {r['changes']}, not {variants[r['variant']]}: use another name")
+    if (too_many := [l for l in a.labels.split(',') if int(l) > len(split()[0])]):
+        sys.exit(f"few_label_dev.py: --labels {too_many[0]} is more than the {len(split()[0]):,} training questions outside the development split")
     have = {(r['variant'], r['labels'], r['arm'], r['seed']) for r in done}
     todo = [(name, changes, int(l), a.arm, int(s)) for s in a.seeds.split(',') for l in a.labels.split(',')
             for name, changes in variants.items() if (name, int(l), a.arm, int(s)) not in have]
@@ -80,19 +99,15 @@ def main():
         row = rows.setdefault((r['variant'], r['labels'], r['arm']), dict(variant=r['variant'], labels=r['labels'], arm=r['arm'],
                                                                        changes=r['changes'], seeds=[], accuracies=[]))
         row['seeds'].append(r['seed']); row['accuracies'].append(r['accuracy'])
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    rows.update({(r['variant'], r['labels'], r['arm']): r for r in previous.get('rows', []) if r['changes'] is None})   # earlier ensembles
     for pair in a.ensemble:                                       # §3.3: the two classifiers' probabilities averaged
-        first, second = pair.split('+')
-        runs = {(r['variant'], r['labels'], r['arm'], r['seed']): r for r in done if 'probabilities' in r}
-        dev = split()[1].label.astype(str).to_numpy()
-        for (v, l, arm, s), r in sorted(runs.items(), key=lambda kv: kv[0][3]):
-            if v != first or (second, l, arm, s) not in runs: continue
-            both = np.asarray(r['probabilities']) + np.asarray(runs[second, l, arm, s]['probabilities'])
-            row = rows.setdefault((pair, l, arm), dict(variant=pair, labels=l, arm=arm, changes=None, seeds=[], accuracies=[]))
-            assert r['classes'] == runs[second, l, arm, s]['classes'], f"{pair}: the two variants' classes differ"
-            row['seeds'].append(s); row['accuracies'].append(float((np.asarray(r['classes'])[both.argmax(-1)] == dev).mean()))
+        rows.update(ensemble_rows(pair, done))
     for row in rows.values(): row['mean'] = round(statistics.mean(row['accuracies']), 4)
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
     out.write_text(json.dumps(dict(rows=list(rows.values()), base=BASE, preset='cpu', dev=dict(size=DEV_SIZE, seed=DEV_SEED),
-                                   commands=previous_commands(out) + ['python ' + ' '.join(sys.argv)],
+                                   **({'note': a.note or previous['note']} if a.note or 'note' in previous else {}),
+                                   commands=previous.get('commands', []) + [f"python {' '.join(sys.argv)}  (commit {commit})"],
                                    date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                                    runs=[{k: v for k, v in r.items() if k not in ('probabilities', 'classes')} for r in done]), indent=1))
     for row in sorted(rows.values(), key=lambda r: (r['arm'], r['labels'], -r['mean'])):

@@ -73,8 +73,8 @@ def main():
     ap.add_argument('--no-run', action='store_true', help='run nothing: write <out> from the runs already logged')
     a = ap.parse_args()
     from ulmfit_nbdev.cli import parse_settings
-    settings = dict(clas_min_steps=a.min_steps, lm_min_steps=a.min_steps // 3, precision='fp32',   # fp32: the runs stored were
-                    **parse_settings(a.set))
+    settings = {**dict(clas_min_steps=a.min_steps, lm_min_steps=a.min_steps // 3, precision='fp32'),   # fp32, as the stored runs
+                **parse_settings(a.set)}                                                            # --set has the last word
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

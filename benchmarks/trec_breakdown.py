@@ -9,7 +9,7 @@ and all the others, for both methods, on the labelled subsets of the low-shot be
 ULMFiT runs the `cpu` preset in float32 with the low-shot floors (`clas_min_steps=300`, `lm_min_steps=100`) and the
 `--set` changes; the labelled subset of seed s is the low-shot benchmark's (`labelled_subset(train, labels, s)`).
 """
-import argparse, concurrent.futures, datetime, json, multiprocessing, sys
+import argparse, concurrent.futures, datetime, json, multiprocessing, subprocess, sys
 from pathlib import Path
 
 DEFINITION = r"^What (is|are) (an? |the )?\S+ \?$"   # a bare definition question: "What is an atom ?"
@@ -35,14 +35,11 @@ def ulmfit_probabilities(labelled, test, settings:dict, seed:int):
 
 def run(labels:int, seed:int, settings:dict, ensemble:bool=False) -> dict:
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+    from ulmfit_nbdev.cli import tfidf_logreg_predict
     from ulmfit_nbdev.low_shot import labelled_subset
     train, test = trec()
     labelled = labelled_subset(train, labels, seed)
-    tfidf = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(C=10, max_iter=2000))
-    tfidf_predicted = tfidf.fit(list(labelled.text), list(labelled.label)).predict(list(test.text))   # as tfidf_logreg_accuracy
+    tfidf_predicted = tfidf_logreg_predict(labelled.text, labelled.label, test.text)
     classes, forward = ulmfit_probabilities(labelled, test, settings, seed)
     out = dict(labels=labels, seed=seed, ulmfit=accuracies(np.asarray(classes)[forward.argmax(-1)], test),
                tfidf=accuracies(tfidf_predicted, test))
@@ -61,7 +58,8 @@ def main():
     ap.add_argument('--out', default='benchmarks/results/trec_breakdown.json')
     a = ap.parse_args()
     from ulmfit_nbdev.cli import parse_settings
-    settings = dict(clas_min_steps=300, lm_min_steps=100, precision='fp32', **parse_settings(a.set))
+    if a.set and a.out == ap.get_default('out'): sys.exit("trec_breakdown.py: with --set, give --out (the default file holds the preset's runs)")
+    settings = {**dict(clas_min_steps=300, lm_min_steps=100, precision='fp32'), **parse_settings(a.set)}
     train, test = trec()
     counts = dict(test=int(test.text.str.match(DEFINITION).sum()), train=int(train.text.str.match(DEFINITION).sum()),
                   test_total=len(test), train_total=len(train),
@@ -72,7 +70,8 @@ def main():
     for r in runs:
         print(f"seed {r['seed']}: " + '; '.join(f"{m} definition {100 * r[m]['definition']:.1f}%, other {100 * r[m]['other']:.1f}%, "
                                                 f"all {100 * r[m]['all']:.1f}%" for m in r if m not in ('labels', 'seed')), file=sys.stderr)
-    Path(a.out).write_text(json.dumps(dict(definition_pattern=DEFINITION, counts=counts, settings=settings, runs=runs,
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    Path(a.out).write_text(json.dumps(dict(definition_pattern=DEFINITION, counts=counts, settings=settings, runs=runs, commit=commit,
                                            command='python ' + ' '.join(sys.argv),
                                            date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')), indent=1))
 

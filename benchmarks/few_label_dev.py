@@ -77,6 +77,7 @@ def main():
     for v in a.variant:
         name, _, spec = v.partition(':')
         variants[name] = parse_settings([s for s in spec.split(',') if s])
+    if a.arm == 'tfidf' and any(variants.values()): sys.exit("few_label_dev.py: --arm tfidf takes no recipe changes (give NAME: alone)")
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -104,7 +105,7 @@ def main():
     for pair in a.ensemble:                                       # §3.3: the two classifiers' probabilities averaged
         rows.update(ensemble_rows(pair, done))
     for row in rows.values(): row['mean'] = round(statistics.mean(row['accuracies']), 4)
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()   # -dirty: uncommitted changes
     out.write_text(json.dumps(dict(rows=list(rows.values()), base=BASE, preset='cpu', dev=dict(size=DEV_SIZE, seed=DEV_SEED),
                                    **({'note': a.note or previous['note']} if a.note or 'note' in previous else {}),
                                    commands=previous.get('commands', []) + [f"python {' '.join(sys.argv)}  (commit {commit})"],

@@ -70,7 +70,7 @@ def main():
     for r in runs:
         print(f"seed {r['seed']}: " + '; '.join(f"{m} definition {100 * r[m]['definition']:.1f}%, other {100 * r[m]['other']:.1f}%, "
                                                 f"all {100 * r[m]['all']:.1f}%" for m in r if m not in ('labels', 'seed')), file=sys.stderr)
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()   # -dirty: uncommitted changes
     Path(a.out).write_text(json.dumps(dict(definition_pattern=DEFINITION, counts=counts, settings=settings, runs=runs, commit=commit,
                                            command='python ' + ' '.join(sys.argv),
                                            date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')), indent=1))

@@ -97,6 +97,7 @@ def check_benchmarks():
     "Every benchmark script's tiny CPU mode runs end to end (figures to a temporary folder; speed is not asserted)."
     with tempfile.TemporaryDirectory() as d:
         py, b = sys.executable, ROOT/'benchmarks'
+        tiny = 'clas_min_steps=0,lm_min_steps=0,clas_epochs=4,lm_epochs=1'     # the few-label scripts' floors lifted
         runs = {
             'tokenize_speed.py': [py, b/'tokenize_speed.py', '--n-docs', '200', '--repeats', '1', '--out', f'{d}/tokenize.json'],
             'batching.py': [py, b/'batching.py', '--n-tokens', '200000', '--epochs', '1', '--fastai-batches', '20', '--out', f'{d}/batching.json'],
@@ -106,6 +107,10 @@ def check_benchmarks():
             'pretok_imdb.py --sample': [py, b/'pretok_imdb.py', '--sample', '--workers', '1', '--out', f'{d}/sample.npz', '--cache-dir', f'{d}/tokens'],
             'low_shot.py (tiny)': [py, b/'low_shot.py', '--labels', '100', '--arms', 'tfidf,scratch', '--seeds', '0', '--workers', '1',
                                    '--min-steps', '0', '--set', 'clas_epochs=2', '--set', 'lm_epochs=1', '--out', f'{d}/low_shot.json'],
+            'few_label_dev.py (tiny)': [py, b/'few_label_dev.py', '--labels', '100', '--seeds', '10', '--workers', '1', '--out', f'{d}/few_label_dev.json',
+                                        '--variant', f'f:{tiny}', '--variant', f'b:{tiny},backwards=true', '--ensemble', 'f+b'],
+            'trec_breakdown.py (tiny)': [py, b/'trec_breakdown.py', '--labels', '100', '--seeds', '0', '--workers', '1', '--out', f'{d}/trec_breakdown.json',
+                                         *[x for kv in tiny.split(',') for x in ('--set', kv)]],
             'ablations.py (tiny)': [py, b/'ablations.py', '--tiny', '--rows', 'ULMFiT;Last', '--seeds', '0,1', '--workers', '1', '--out', f'{d}/ablations.json'],
             'cpu_recipe.py (tiny)': [py, b/'cpu_recipe.py', '--tiny', '--datasets', 'trec', '--seeds', '0', '--threads', '1', '--out', f'{d}/cpu_recipe.json'],
             'csv_check.py (tiny)': [py, b/'csv_check.py', '--datasets', 'trec', '--seeds', '0', '--max-train', '300', '--threads', '1',

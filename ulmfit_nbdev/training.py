@@ -246,10 +246,10 @@ class _LinearCrossEntropy(torch.autograd.Function):
         for start in range(0, n, chunk_rows):
             h, y = hidden[start:start + chunk_rows], target[start:start + chunk_rows, None]
             z = h @ weight.t() if bias is None else torch.addmm(bias, h, weight.t())  # this chunk's logits, and no more
-            total += _to_gradient_(z, y); g = z                                       # softmax minus the one-hot, in place
-            if need_hidden: torch.mm(g, weight, out=grad_hidden[start:start + chunk_rows])
-            if need_weight: grad_weight.addmm_(g.t(), h)
-            if need_bias: grad_bias += g.sum(0)
+            total += _to_gradient_(z, y)                                              # z is now softmax minus the one-hot
+            if need_hidden: torch.mm(z, weight, out=grad_hidden[start:start + chunk_rows])
+            if need_weight: grad_weight.addmm_(z.t(), h)
+            if need_bias: grad_bias += z.sum(0)
         ctx.save_for_backward(*(None if t is None else t.div_(n) for t in (grad_hidden, grad_weight, grad_bias)))
         return total / n
 

@@ -23,8 +23,8 @@ BASE = dict(clas_min_steps=300, lm_min_steps=100, precision='fp32')
 def split():
     "(pool, dev): the training questions a labelled subset is drawn from, and the development split."
     from sklearn.model_selection import train_test_split
-    from ulmfit_nbdev.data import load_trec
-    train = load_trec()['train'].rename(columns={'coarse': 'label'})[['text', 'label']]
+    from low_shot import load                                     # TREC-6 as the low-shot benchmark loads it
+    train = load('trec')[0]
     pool, dev = train_test_split(train, test_size=DEV_SIZE, stratify=train.label, random_state=DEV_SEED)
     return pool, dev
 
@@ -34,13 +34,12 @@ def run(variant:str, changes:dict, labels:int, arm:str, seed:int) -> dict:
     from ulmfit_nbdev.low_shot import labelled_subset
     from ulmfit_nbdev.pipeline import get_pretrained
     pool, dev = split()
-    labelled = labelled_subset(pool, labels, seed)
+    labelled, start = labelled_subset(pool, labels, seed), time.time()
     if arm == 'tfidf':
-        return dict(variant=variant, changes={}, labels=labels, arm=arm, seed=seed, seconds=0.,
-                    accuracy=float(tfidf_logreg_accuracy(labelled.text, labelled.label, dev.text, dev.label)))
+        accuracy = tfidf_logreg_accuracy(labelled.text, labelled.label, dev.text, dev.label)
+        return dict(variant=variant, changes={}, labels=labels, arm=arm, seed=seed, accuracy=accuracy, seconds=round(time.time() - start, 1))
     config = make_config('cpu', {**BASE, **changes, 'seed': seed})
     extra = pool.text[~pool.index.isin(labelled.index)].tolist() if arm == 'ulmfit_semi' else None
-    start = time.time()
     r = run_recipe(labelled, dev, config.to_dict(), get_pretrained(config), 1, extra, True)
     return dict(variant=variant, changes=changes, labels=labels, arm=arm, seed=seed, accuracy=float(r['accuracy']),
                 seconds=round(time.time() - start, 1), probabilities=r['probabilities'].tolist(), classes=list(r['classes']))

@@ -15,9 +15,9 @@ from pathlib import Path
 DEFINITION = r"^What (is|are) (an? |the )?\S+ \?$"   # a bare definition question: "What is an atom ?"
 
 def trec():
-    from ulmfit_nbdev.data import load_trec
-    t = load_trec()
-    return [t[s].rename(columns={'coarse': 'label'})[['text', 'label']] for s in ('train', 'test')]
+    "(train, test) of TREC-6, as the low-shot benchmark loads them."
+    from low_shot import load                                     # benchmarks/ is the script's folder, so on sys.path
+    return load('trec')[:2]
 
 def accuracies(predicted, test) -> dict:
     "Accuracy on the definition questions, on the others, and on all."
@@ -61,10 +61,9 @@ def main():
     if a.set and a.out == ap.get_default('out'): sys.exit("trec_breakdown.py: with --set, give --out (the default file holds the preset's runs)")
     settings = {**dict(clas_min_steps=300, lm_min_steps=100, precision='fp32'), **parse_settings(a.set)}
     train, test = trec()
-    counts = dict(test=int(test.text.str.match(DEFINITION).sum()), train=int(train.text.str.match(DEFINITION).sum()),
-                  test_total=len(test), train_total=len(train),
-                  labels=dict(train=train[train.text.str.match(DEFINITION)].label.value_counts().to_dict(),
-                              test=test[test.text.str.match(DEFINITION)].label.value_counts().to_dict()))
+    definitions = {name: df[df.text.str.match(DEFINITION)] for name, df in (('train', train), ('test', test))}
+    counts = dict(test=len(definitions['test']), train=len(definitions['train']), test_total=len(test), train_total=len(train),
+                  labels={name: d.label.value_counts().to_dict() for name, d in definitions.items()})
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
         runs = list(pool.map(run, *zip(*[(a.labels, int(s), settings, a.ensemble) for s in a.seeds.split(',')])))
     for r in runs:

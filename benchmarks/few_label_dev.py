@@ -1,17 +1,20 @@
 #!/usr/bin/env python
-"""Choosing the few-label recipe without looking at the test set: TREC-6 runs scored on a development split carved
-from the *training* questions, with seeds that the test-set benchmarks (0, 1, 2) never use.
+"""Choosing the few-label recipe without looking at the test set: TREC-6 (or IMDb) runs scored on a development split
+carved from the *training* examples, with seeds that the test-set benchmarks (0, 1, 2) never use.
 
-    python benchmarks/few_label_dev.py --variant NAME:FIELD=VALUE[,FIELD=VALUE...] [--variant ...]
+    python benchmarks/few_label_dev.py --variant NAME:FIELD=VALUE[,FIELD=VALUE...] [--variant ...] [--dataset trec|imdb]
                                        [--labels 200] [--arm ulmfit|ulmfit_semi|tfidf] [--seeds 10,11,12] [--workers 2]
                                        [--ensemble A+B] [--out benchmarks/results/few_label_dev.json]
 
-The development split is 500 training questions (stratified, drawn once with seed 100); the labelled subset of seed s
-is drawn from the other 4,952, and the semi-supervised arm fine-tunes its LM on all 4,952 (labelled or not). Every
+The development split is 500 training examples (stratified, drawn once with seed 100); the labelled subset of seed s
+is drawn from the others. TREC-6's semi-supervised arm fine-tunes its LM on all 4,952 other questions (labelled or
+not), IMDb's on the labelled reviews and the 2,000 unlabelled ones of the low-shot benchmark. `--dataset imdb` writes
+`benchmarks/results/few_label_dev_imdb.json` unless `--out` says otherwise. Every
 variant is the `cpu` preset in float32 with the low-shot benchmark's step floors (`clas_min_steps=300`,
 `lm_min_steps=100`) and the variant's changes. Every run is appended to `<out>.runs.jsonl`; a rerun skips runs
 already there (with the development probabilities); `<out>` holds per variant, labels and arm the accuracies per seed,
-their mean and the settings, and for each `--ensemble A+B` the accuracy of the two variants' averaged probabilities.
+their mean and the settings, for each `--ensemble A+B` the accuracy of the two variants' averaged probabilities, and
+every run with its per-epoch records (training and validation loss of each stage).
 """
 import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, subprocess, sys, time
 from pathlib import Path
@@ -20,36 +23,39 @@ DEV_SIZE, DEV_SEED = 500, 100
 BASE = dict(clas_min_steps=300, lm_min_steps=100, precision='fp32')
 
 @functools.cache
-def split():
-    "(pool, dev): the training questions a labelled subset is drawn from, and the development split."
+def split(dataset:str='trec'):
+    "(pool, dev): the training examples a labelled subset is drawn from, and the development split."
     from sklearn.model_selection import train_test_split
-    from low_shot import load                                     # TREC-6 as the low-shot benchmark loads it
-    train = load('trec')[0]
+    from low_shot import load                                     # the dataset as the low-shot benchmark loads it
+    train = load(dataset)[0]
     pool, dev = train_test_split(train, test_size=DEV_SIZE, stratify=train.label, random_state=DEV_SEED)
     return pool, dev
 
-def run(variant:str, changes:dict, labels:int, arm:str, seed:int) -> dict:
+def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int) -> dict:
     "Development-split accuracy of one run."
     from ulmfit_nbdev.cli import make_config, run_recipe, tfidf_logreg_accuracy
     from ulmfit_nbdev.low_shot import labelled_subset
     from ulmfit_nbdev.pipeline import get_pretrained
-    pool, dev = split()
+    from low_shot import load
+    pool, dev = split(dataset)
+    _, _, unlabelled, pretokenized = load(dataset)
     labelled, start = labelled_subset(pool, labels, seed), time.time()
     if arm == 'tfidf':
         accuracy = tfidf_logreg_accuracy(labelled.text, labelled.label, dev.text, dev.label)
-        return dict(variant=variant, changes={}, labels=labels, arm=arm, seed=seed, accuracy=accuracy, seconds=round(time.time() - start, 1))
+        return dict(dataset=dataset, variant=variant, changes={}, labels=labels, arm=arm, seed=seed, accuracy=accuracy, seconds=round(time.time() - start, 1))
     config = make_config('cpu', {**BASE, **changes, 'seed': seed})
-    extra = pool.text[~pool.index.isin(labelled.index)].tolist() if arm == 'ulmfit_semi' else None
-    r = run_recipe(labelled, dev, config.to_dict(), get_pretrained(config), 1, extra, True)
-    return dict(variant=variant, changes=changes, labels=labels, arm=arm, seed=seed, accuracy=float(r['accuracy']),
-                seconds=round(time.time() - start, 1), probabilities=r['probabilities'].tolist(), classes=list(r['classes']))
+    extra = (list(unlabelled) or pool.text[~pool.index.isin(labelled.index)].tolist()) if arm == 'ulmfit_semi' else None
+    r = run_recipe(labelled, dev, config.to_dict(), get_pretrained(config), 1, extra, pretokenized)
+    return dict(dataset=dataset, variant=variant, changes=changes, labels=labels, arm=arm, seed=seed, accuracy=float(r['accuracy']),
+                seconds=round(time.time() - start, 1), valid_accuracy=float(r['valid_accuracy']), stage_seconds=r['stage_seconds'],
+                records=r['records'], probabilities=r['probabilities'].tolist(), classes=list(r['classes']))
 
-def ensemble_rows(pair:str, done:list) -> dict:
+def ensemble_rows(pair:str, done:list, dataset:str) -> dict:
     "Rows of the `A+B` ensemble: per seed, the development accuracy of the two variants' averaged probabilities."
     from ulmfit_nbdev.cli import ensemble_accuracy
     first, second = pair.split('+')
     runs = {(r['variant'], r['labels'], r['arm'], r['seed']): r for r in done}
-    dev, rows = split()[1].label.astype(str).tolist(), {}
+    dev, rows = split(dataset)[1].label.astype(str).tolist(), {}
     for (v, l, arm, s), r in sorted(runs.items(), key=lambda kv: kv[0][3]):
         if v != first: continue
         other = runs.get((second, l, arm, s))
@@ -65,12 +71,13 @@ def ensemble_rows(pair:str, done:list) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--variant', action='append', required=True, help='NAME:FIELD=VALUE,... (NAME: alone for no change)')
-    ap.add_argument('--labels', default='200'); ap.add_argument('--arm', default='ulmfit', choices=('ulmfit', 'ulmfit_semi', 'tfidf'))
+    ap.add_argument('--dataset', default='trec', choices=('trec', 'imdb')); ap.add_argument('--labels', default='200'); ap.add_argument('--arm', default='ulmfit', choices=('ulmfit', 'ulmfit_semi', 'tfidf'))
     ap.add_argument('--seeds', default='10,11,12'); ap.add_argument('--workers', type=int, default=2)
-    ap.add_argument('--out', default='benchmarks/results/few_label_dev.json')
+    ap.add_argument('--out', help='default: benchmarks/results/few_label_dev.json (TREC-6), few_label_dev_imdb.json (IMDb)')
     ap.add_argument('--ensemble', action='append', default=[], help='A+B: also the average of variants A and B (e.g. a backward one)')
     ap.add_argument('--note', help='a note kept in <out> (the last one given stays)')
     a = ap.parse_args()
+    a.out = a.out or f"benchmarks/results/few_label_dev{'' if a.dataset == 'trec' else '_' + a.dataset}.json"
     from ulmfit_nbdev.cli import parse_settings
     variants = {}
     for v in a.variant:
@@ -80,13 +87,15 @@ def main():
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    done = [{'dataset': 'trec', **r} for r in done]                # the first runs were all TREC-6
+    if (other := {r['dataset'] for r in done} - {a.dataset}): sys.exit(f"few_label_dev.py: {log} holds {other.pop()} runs: give another --out")
     for r in done:                                                # a name means one set of changes, run after run
         if r['variant'] in variants and r['arm'] == a.arm and r['changes'] != variants[r['variant']]:
             sys.exit(f"few_label_dev.py: variant {r['variant']!r} was run with {r['changes']}, not {variants[r['variant']]}: use another name")
-    if (too_many := [l for l in a.labels.split(',') if int(l) > len(split()[0])]):
-        sys.exit(f"few_label_dev.py: --labels {too_many[0]} is more than the {len(split()[0]):,} training questions outside the development split")
+    if (too_many := [l for l in a.labels.split(',') if int(l) > len(split(a.dataset)[0])]):
+        sys.exit(f"few_label_dev.py: --labels {too_many[0]} is more than the {len(split(a.dataset)[0]):,} training examples outside the development split")
     have = {(r['variant'], r['labels'], r['arm'], r['seed']) for r in done}
-    todo = [(name, changes, int(l), a.arm, int(s)) for s in a.seeds.split(',') for l in a.labels.split(',')
+    todo = [(a.dataset, name, changes, int(l), a.arm, int(s)) for s in a.seeds.split(',') for l in a.labels.split(',')
             for name, changes in variants.items() if (name, int(l), a.arm, int(s)) not in have]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
@@ -102,10 +111,10 @@ def main():
     previous = json.loads(out.read_text()) if out.exists() else {}
     rows.update({(r['variant'], r['labels'], r['arm']): r for r in previous.get('rows', []) if r['changes'] is None})   # earlier ensembles
     for pair in a.ensemble:                                       # §3.3: the two classifiers' probabilities averaged
-        rows.update(ensemble_rows(pair, done))
+        rows.update(ensemble_rows(pair, done, a.dataset))
     for row in rows.values(): row['mean'] = round(statistics.mean(row['accuracies']), 4)
     commit = subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()   # -dirty: uncommitted changes
-    out.write_text(json.dumps(dict(rows=list(rows.values()), base=BASE, preset='cpu', dev=dict(size=DEV_SIZE, seed=DEV_SEED),
+    out.write_text(json.dumps(dict(dataset=a.dataset, rows=list(rows.values()), base=BASE, preset='cpu', dev=dict(size=DEV_SIZE, seed=DEV_SEED),
                                    **({'note': a.note or previous['note']} if a.note or 'note' in previous else {}),
                                    commands=previous.get('commands', []) + [f"python {' '.join(sys.argv)}  (commit {commit})"],
                                    date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),

@@ -12,9 +12,13 @@ not), IMDb's on the labelled reviews and the 2,000 unlabelled ones of the low-sh
 `benchmarks/results/few_label_dev_imdb.json` unless `--out` says otherwise. Every
 variant is the `cpu` preset in float32 with the low-shot benchmark's step floors (`clas_min_steps=300`,
 `lm_min_steps=100`) and the variant's changes. Every run is appended to `<out>.runs.jsonl`; a rerun skips runs
-already there (with the development probabilities); `<out>` holds per variant, labels and arm the accuracies per seed,
-their mean and the settings, for each `--ensemble A+B` the accuracy of the two variants' averaged probabilities, and
-every run with its per-epoch records (training and validation loss of each stage).
+already there (with the development probabilities); where that log is missing (it is not committed) the runs kept in
+`<out>` count as done. `<out>` holds per variant, labels and arm the accuracies per seed, their mean and the settings,
+for each `--ensemble A+B` the accuracy of the two variants' averaged probabilities, and every run with its per-epoch
+records (training and validation loss of each stage). Before its runs, each variant's stage-1 model is made once if it
+is pretrained here (`pretrain=corpus`, into `ulmfit`'s cache, 1 thread per variant, in parallel) and its row keeps
+that model's WikiText-2 validation perplexity (`stage1_perplexity`; the shipped model's is read from its training
+log): accuracy against stage-1 perplexity is what `--variant` over pretraining budgets measures.
 """
 import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, subprocess, sys, time
 from pathlib import Path
@@ -33,7 +37,7 @@ def split(dataset:str='trec'):
 
 def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int) -> dict:
     "Development-split accuracy of one run."
-    from ulmfit_nbdev.cli import make_config, run_recipe, tfidf_logreg_accuracy
+    from ulmfit_nbdev.cli import _cache_dir, make_config, run_recipe, tfidf_logreg_accuracy
     from ulmfit_nbdev.low_shot import labelled_subset
     from ulmfit_nbdev.pipeline import get_pretrained
     from low_shot import load
@@ -45,10 +49,26 @@ def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int) -
         return dict(dataset=dataset, variant=variant, changes={}, labels=labels, arm=arm, seed=seed, accuracy=accuracy, seconds=round(time.time() - start, 1))
     config = make_config('cpu', {**BASE, **changes, 'seed': seed})
     extra = (list(unlabelled) or pool.text[~pool.index.isin(labelled.index)].tolist()) if arm == 'ulmfit_semi' else None
-    r = run_recipe(labelled, dev, config.to_dict(), get_pretrained(config), 1, extra, pretokenized)
+    r = run_recipe(labelled, dev, config.to_dict(), get_pretrained(config, cache_dir=_cache_dir()), 1, extra, pretokenized)
     return dict(dataset=dataset, variant=variant, changes=changes, labels=labels, arm=arm, seed=seed, accuracy=float(r['accuracy']),
                 seconds=round(time.time() - start, 1), valid_accuracy=float(r['valid_accuracy']), stage_seconds=r['stage_seconds'],
                 records=r['records'], probabilities=r['probabilities'].tolist(), classes=list(r['classes']))
+
+def stage1_perplexity(changes:dict) -> float|None:
+    "WikiText-2 validation perplexity of a variant's stage-1 model, pretraining it first (into `ulmfit`'s cache) if it is made here."
+    import torch
+    from ulmfit_nbdev.cli import _cache_dir, make_config
+    from ulmfit_nbdev.pipeline import get_pretrained, pretrain_lm, shipped_stage1
+    config = make_config('cpu', {**BASE, **changes})
+    if config.pretrain == 'none': return None
+    folder = get_pretrained(config) if config.pretrain == 'shipped' else None
+    if isinstance(folder, Path): return json.loads((folder/'metrics.jsonl').read_text().splitlines()[-1])['perplexity']
+    from ulmfit_nbdev.data import load_wikitext
+    log = _cache_dir()/f"pretrained-wikitext-2-{config.pretrain_key('wikitext-2')}.jsonl"   # beside the cached weights
+    if not log.exists() or not log.with_suffix('.pth').exists():
+        torch.set_num_threads(1); log.unlink(missing_ok=True)
+        pretrain_lm(load_wikitext(), config, _cache_dir(), log_path=log)
+    return json.loads(log.read_text().splitlines()[-1])['perplexity']
 
 def ensemble_rows(pair:str, done:list, dataset:str) -> dict:
     "Rows of the `A+B` ensemble: per seed, the development accuracy of the two variants' averaged probabilities."
@@ -87,6 +107,8 @@ def main():
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    if not done and out.exists():                                 # the log is not committed: a fresh clone starts from <out>'s runs
+        done = json.loads(out.read_text()).get('runs', [])        # (without probabilities: an ensemble over them needs reruns)
     done = [{'dataset': 'trec', **r} for r in done]                # the first runs were all TREC-6
     if (other := {r['dataset'] for r in done} - {a.dataset}): sys.exit(f"few_label_dev.py: {log} holds {other.pop()} runs: give another --out")
     for r in done:                                                # a name means one set of changes, run after run
@@ -98,11 +120,23 @@ def main():
     todo = [(a.dataset, name, changes, int(l), a.arm, int(s)) for s in a.seeds.split(',') for l in a.labels.split(',')
             for name, changes in variants.items() if (name, int(l), a.arm, int(s)) not in have]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
+    stage1 = {}
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
-        for future in concurrent.futures.as_completed([pool.submit(run, *job) for job in todo]):
-            r = future.result(); done.append(r)
-            with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
-            print(f"{r['variant']} {r['labels']} {r['arm']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
+        start = lambda name: {pool.submit(run, *job) for job in todo if job[1] == name}
+        if a.arm == 'tfidf': waiting, made = set().union(*map(start, variants)), {}
+        else:                                                     # each stage-1 model first (made once), then its variant's runs
+            made = {pool.submit(stage1_perplexity, changes): name for name, changes in variants.items()}
+            waiting = set(made)
+        while waiting:
+            finished, waiting = concurrent.futures.wait(waiting, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                if future in made:
+                    name = made[future]; stage1[name] = future.result(); waiting |= start(name)
+                    print(f"{name}: stage-1 perplexity {stage1[name] and round(stage1[name], 1)}", file=sys.stderr, flush=True)
+                    continue
+                r = future.result(); done.append(r)
+                with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
+                print(f"{r['variant']} {r['labels']} {r['arm']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
     rows = {}
     for r in sorted(done, key=lambda r: r['seed']):
         row = rows.setdefault((r['variant'], r['labels'], r['arm']), dict(variant=r['variant'], labels=r['labels'], arm=r['arm'],
@@ -113,6 +147,10 @@ def main():
     for pair in a.ensemble:                                       # §3.3: the two classifiers' probabilities averaged
         rows.update(ensemble_rows(pair, done, a.dataset))
     for row in rows.values(): row['mean'] = round(statistics.mean(row['accuracies']), 4)
+    for (name, _, arm), row in rows.items():                      # the stage-1 model's WikiText-2 validation perplexity
+        if arm == a.arm and name in stage1: row['stage1_perplexity'] = stage1[name]
+        elif 'stage1_perplexity' in (old := next((r for r in previous.get('rows', []) if (r['variant'], r['labels'], r['arm']) == (name, row['labels'], arm)), {})):
+            row['stage1_perplexity'] = old['stage1_perplexity']
     commit = subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()   # -dirty: uncommitted changes
     out.write_text(json.dumps(dict(dataset=a.dataset, rows=list(rows.values()), base=BASE, preset='cpu', dev=dict(size=DEV_SIZE, seed=DEV_SEED),
                                    **({'note': a.note or previous['note']} if a.note or 'note' in previous else {}),

@@ -9,16 +9,16 @@ carved from the *training* examples, with seeds that the test-set benchmarks (0,
 The development split is 500 training examples (stratified, drawn once with seed 100); the labelled subset of seed s
 is drawn from the others. TREC-6's semi-supervised arm fine-tunes its LM on all 4,952 other questions (labelled or
 not), IMDb's on the labelled reviews and the 2,000 unlabelled ones of the low-shot benchmark. `--dataset imdb` writes
-`benchmarks/results/few_label_dev_imdb.json` unless `--out` says otherwise. Every
-variant is the `cpu` preset in float32 with the low-shot benchmark's step floors (`clas_min_steps=300`,
-`lm_min_steps=100`) and the variant's changes. Every run is appended to `<out>.runs.jsonl`; a rerun skips runs
-already there (with the development probabilities); where that log is missing (it is not committed) the runs kept in
-`<out>` count as done. `<out>` holds per variant, labels and arm the accuracies per seed, their mean and the settings,
-for each `--ensemble A+B` the accuracy of the two variants' averaged probabilities, and every run with its per-epoch
-records (training and validation loss of each stage). Before its runs, each variant's stage-1 model is made once if it
-is pretrained here (`pretrain=corpus`, into `ulmfit`'s cache, 1 thread per variant, in parallel) and its row keeps
-that model's WikiText-2 validation perplexity (`stage1_perplexity`; the shipped model's is read from its training
-log): accuracy against stage-1 perplexity is what `--variant` over pretraining budgets measures.
+`benchmarks/results/few_label_dev_imdb.json` unless `--out` says otherwise. Every variant is the `cpu` preset in
+float32 with the low-shot benchmark's step floors (`clas_min_steps=300`, `lm_min_steps=100`) and the variant's
+changes. Every run is appended to `<out>.runs.jsonl`; a rerun skips runs already there (with the development
+probabilities), and so do the runs kept in `<out>` (the log is not committed). `<out>` holds per variant, labels and
+arm the accuracies per seed, their mean and the settings, for each `--ensemble A+B` the accuracy of the two variants'
+averaged probabilities, and every run with its per-epoch records (training and validation loss of each stage). Before
+its runs, each variant's stage-1 model is made once if it is pretrained here (`pretrain=corpus`, into `ulmfit`'s
+cache, 1 thread per variant, in parallel) and its row keeps that model's WikiText-2 validation perplexity
+(`stage1_perplexity`; the shipped model's is read from its training log): accuracy against stage-1 perplexity is what
+`--variant` over pretraining budgets measures.
 """
 import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, subprocess, sys, time
 from pathlib import Path
@@ -107,8 +107,9 @@ def main():
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
     done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    if not done and out.exists():                                 # the log is not committed: a fresh clone starts from <out>'s runs
-        done = json.loads(out.read_text()).get('runs', [])        # (without probabilities: an ensemble over them needs reruns)
+    logged = {(r['variant'], r['labels'], r['arm'], r['seed']) for r in done}   # the log is not committed: <out>'s runs count too
+    done += [r for r in (json.loads(out.read_text()).get('runs', []) if out.exists() else [])   # (without probabilities:
+             if (r['variant'], r['labels'], r['arm'], r['seed']) not in logged]                   # an ensemble over them needs reruns)
     done = [{'dataset': 'trec', **r} for r in done]                # the first runs were all TREC-6
     if (other := {r['dataset'] for r in done} - {a.dataset}): sys.exit(f"few_label_dev.py: {log} holds {other.pop()} runs: give another --out")
     for r in done:                                                # a name means one set of changes, run after run

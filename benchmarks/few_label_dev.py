@@ -58,11 +58,11 @@ def stage1_perplexity(changes:dict) -> float|None:
     "WikiText-2 validation perplexity of a variant's stage-1 model, pretraining it first (into `ulmfit`'s cache) if it is made here."
     import torch
     from ulmfit_nbdev.cli import _cache_dir, make_config
-    from ulmfit_nbdev.pipeline import get_pretrained, pretrain_lm, shipped_stage1
+    from ulmfit_nbdev.pipeline import pretrain_lm, shipped_stage1, stage1_problem
     config = make_config('cpu', {**BASE, **changes})
-    if config.pretrain == 'none': return None
-    folder = get_pretrained(config) if config.pretrain == 'shipped' else None
-    if isinstance(folder, Path): return json.loads((folder/'metrics.jsonl').read_text().splitlines()[-1])['perplexity']
+    if config.pretrain in ('none', 'wt103'): return None              # no stage 1, or fastai's weights (not measured here)
+    if config.pretrain == 'shipped' and stage1_problem(config, folder := shipped_stage1(config.backwards)) is None:
+        return json.loads((folder/'metrics.jsonl').read_text().splitlines()[-1])['perplexity']
     from ulmfit_nbdev.data import load_wikitext
     log = _cache_dir()/f"pretrained-wikitext-2-{config.pretrain_key('wikitext-2')}.jsonl"   # beside the cached weights
     if not log.exists() or not log.with_suffix('.pth').exists():

@@ -17,7 +17,7 @@ arm the accuracies per seed, their mean and the settings, for each `--ensemble A
 averaged probabilities, and every run with its per-epoch records (training and validation loss of each stage). Before
 its runs, each variant's stage-1 model is made once if it is pretrained here (`pretrain=corpus`, into `ulmfit`'s
 cache, 1 thread per variant, in parallel) and its row keeps that model's WikiText-2 validation perplexity
-(`stage1_perplexity`; the shipped model's is read from its training log): accuracy against stage-1 perplexity is what
+(`stage1_perplexity`, read from the training log kept with the weights): accuracy against stage-1 perplexity is what
 `--variant` over pretraining budgets measures.
 """
 import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, subprocess, sys, time
@@ -58,17 +58,11 @@ def stage1_perplexity(changes:dict) -> float|None:
     "WikiText-2 validation perplexity of a variant's stage-1 model, pretraining it first (into `ulmfit`'s cache) if it is made here."
     import torch
     from ulmfit_nbdev.cli import _cache_dir, make_config
-    from ulmfit_nbdev.pipeline import pretrain_lm, shipped_stage1, stage1_problem
+    from ulmfit_nbdev.pipeline import get_pretrained, stage1_perplexity as perplexity
     config = make_config('cpu', {**BASE, **changes})
-    if config.pretrain in ('none', 'wt103'): return None              # no stage 1, or fastai's weights (not measured here)
-    if config.pretrain == 'shipped' and stage1_problem(config, folder := shipped_stage1(config.backwards)) is None:
-        return json.loads((folder/'metrics.jsonl').read_text().splitlines()[-1])['perplexity']
-    from ulmfit_nbdev.data import load_wikitext
-    log = _cache_dir()/f"pretrained-wikitext-2-{config.pretrain_key('wikitext-2')}.jsonl"   # beside the cached weights
-    if not log.exists() or not log.with_suffix('.pth').exists():
-        torch.set_num_threads(1); log.unlink(missing_ok=True)
-        pretrain_lm(load_wikitext(), config, _cache_dir(), log_path=log)
-    return json.loads(log.read_text().splitlines()[-1])['perplexity']
+    if config.pretrain == 'wt103': return None                        # fastai's weights: not measured here
+    torch.set_num_threads(1)                                          # one thread per variant: they pretrain in parallel
+    return perplexity(get_pretrained(config, cache_dir=_cache_dir()))  # the shipped model's log, or the cached model's
 
 def ensemble_rows(pair:str, done:list, dataset:str) -> dict:
     "Rows of the `A+B` ensemble: per seed, the development accuracy of the two variants' averaged probabilities."

@@ -163,7 +163,7 @@ def _texts_of(df, args) -> list:
 def pretrain_command(args) -> dict:
     "`ulmfit pretrain`: stage 1 on WikiText-2, saved as a stage-1 model folder."
     from ulmfit_nbdev.data import load_wikitext
-    from ulmfit_nbdev.pipeline import pretrain_lm, save_stage1
+    from ulmfit_nbdev.pipeline import pretrain_lm, save_stage1, stage1_perplexity
     from ulmfit_nbdev.distributed import distributed_context
     config, out = make_config(args.preset, {**parse_settings(args.set), 'pretrain': 'corpus'}), Path(args.out)
     say(f"stage 1: pretraining a {config.embedding_size}/{config.hidden_size}/{config.n_layers} AWD-LSTM on WikiText-2 "
@@ -174,11 +174,7 @@ def pretrain_command(args) -> dict:
     save_stage1(out, result, config, command='ulmfit ' + ' '.join(args.argv))
     shutil.rmtree(out/'work', ignore_errors=True)
     return dict(folder=str(out), vocabulary=len(result['itos']), seconds=round(result['seconds'], 1),
-                perplexity=_last_perplexity(out/'metrics.jsonl'))
-
-def _last_perplexity(log:Path):
-    records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return records[-1].get('perplexity') if records else None
+                perplexity=stage1_perplexity(out))
 
 # %% ../nbs/11_cli.ipynb #d6d2bbab
 def run_recipe(train, test, # labelled training and test texts

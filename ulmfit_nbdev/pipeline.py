@@ -6,9 +6,9 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pipeline.html.md"""
 
 # %% auto #0
 __all__ = ['SHIPPED_STAGE1', 'SHIPPED_STAGE1_BWD', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_lm',
-           'shipped_stage1', 'stage1_problem', 'get_pretrained', 'corpus_name', 'describe_pretrained', 'save_stage1',
-           'finetune_lm', 'train_classifier', 'check_labelled', 'label_classes', 'class_indices', 'warn_long',
-           'evaluate', 'ulmfit', 'plot_metrics']
+           'shipped_stage1', 'stage1_problem', 'get_pretrained', 'corpus_name', 'stage1_perplexity',
+           'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled', 'label_classes',
+           'class_indices', 'warn_long', 'evaluate', 'ulmfit', 'plot_metrics']
 
 # %% ../nbs/09c_pipeline.ipynb #1648fbfd
 import hashlib, json, time, warnings
@@ -85,7 +85,7 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
                 records:list|None=None, # per-epoch records are appended here
                 log_path=None, # JSON-lines file of the per-epoch records
                 cbs:list|None=None, # extra callbacks for the fit
-               ) -> dict: # {'model': state dict, 'itos': vocabulary, 'seconds': training time, 'cached'}
+               ) -> dict: # {'model': state dict, 'itos': vocabulary, 'seconds': training time, 'records': its per-epoch log, 'cached'}
     "Pretrain (or load from the cache) a language model on the general-domain `corpus`."
     path = None if cache_dir is None else Path(cache_dir)/f'pretrained-{corpus_name}-{config.pretrain_key(corpus_name)}.pth'
     if path is not None and path.exists(): return dict(read_weights(path), cached=True)
@@ -97,9 +97,11 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     itos = Vocab.build(train, config.pretrain_min_freq, config.pretrain_max_vocab).itos
     config = replace(config, seed=config.pretrain_seed, precision='fp32'); set_seed(config.seed)   # stage 1: always fp32
     learn = lm_learner(numericalize(train, itos), numericalize(valid, itos), itos, config)
-    fit_stage(learn, [Fit(config.pretrain_epochs, config.pretrain_lr, 'one-cycle', (), 'lm_pretrain')], records=records,
+    fit_records = []                                               # kept with the weights: a cached model still has its curve
+    fit_stage(learn, [Fit(config.pretrain_epochs, config.pretrain_lr, 'one-cycle', (), 'lm_pretrain')], records=fit_records,
               checkpoint=None if path is None else path.with_suffix('.ckpt'), log_path=log_path, cbs=cbs)
-    result = dict(model=learn.model.state_dict(), itos=list(itos), seconds=time.time() - start)
+    if records is not None: records.extend(fit_records)
+    result = dict(model=learn.model.state_dict(), itos=list(itos), seconds=time.time() - start, records=fit_records)
     if path is not None and is_main_process(): atomic_save(result, path); path.with_suffix('.ckpt').unlink(missing_ok=True)
     return dict(result, cached=False)
 
@@ -146,14 +148,23 @@ def corpus_name(corpus:dict) -> str:
     return f'corpus-{digest}'
 
 # %% ../nbs/09c_pipeline.ipynb #afa71d69
+def stage1_perplexity(pretrained) -> float|None:
+    "Final validation perplexity of a `get_pretrained` result, from its training log (None: no stage 1, or no log)."
+    if pretrained is None: return None
+    if isinstance(pretrained, Path):
+        log = pretrained/'metrics.jsonl'
+        records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    else: records = pretrained.get('records') or []            # models cached before the log was kept have none
+    return next((r['perplexity'] for r in reversed(records) if 'perplexity' in r), None)
+
 def describe_pretrained(pretrained) -> str:
     "What a `get_pretrained` result is, in a few words (for progress lines and results)."
     if pretrained is None: return 'no pretraining'
     if isinstance(pretrained, Path):
         if pretrained == SHIPPED_STAGE1_BWD: return 'the shipped backward WikiText-2 model'
         return 'the shipped WikiText-2 model' if pretrained == SHIPPED_STAGE1 else f'the stage-1 model in {pretrained}'
-    if pretrained.get('cached'): return 'a cached model pretrained here'
-    return f"a model pretrained now, in {pretrained['seconds']:.0f}s"
+    what = 'a cached model pretrained here' if pretrained.get('cached') else f"a model pretrained now, in {pretrained['seconds']:.0f}s"
+    return what + ('' if (ppl := stage1_perplexity(pretrained)) is None else f", validation perplexity {ppl:.1f}")
 
 # %% ../nbs/09c_pipeline.ipynb #bf69c6f0
 def save_stage1(folder, # where the stage-1 model goes
@@ -166,7 +177,8 @@ def save_stage1(folder, # where the stage-1 model goes
     atomic_save({k: v.detach().cpu() for k, v in result['model'].items()}, folder/'model.pth')
     atomic_write_text(json.dumps(list(result['itos'])), folder/'itos.json')
     atomic_write_text(json.dumps(config.to_dict(), indent=1), folder/'config.json')
-    log = folder/'metrics.jsonl'
+    log = folder/'metrics.jsonl'                                    # `ulmfit pretrain` logs here as it trains; else the cached log
+    if not log.exists() and result.get('records'): atomic_write_text(''.join(json.dumps(r) + '\n' for r in result['records']), log)
     records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     atomic_write_text(_model_card(config, records, len(result['itos']), result.get('seconds', 0), command), folder/'README.md')
     return folder

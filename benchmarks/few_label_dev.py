@@ -4,11 +4,12 @@ carved from the *training* examples, with seeds that the test-set benchmarks (0,
 
     python benchmarks/few_label_dev.py --variant NAME:FIELD=VALUE[,FIELD=VALUE...] [--variant ...] [--dataset trec|imdb]
                                        [--labels 200] [--arm ulmfit|ulmfit_semi|tfidf] [--seeds 10,11,12] [--workers 2]
-                                       [--ensemble A+B] [--out benchmarks/results/few_label_dev.json]
+                                       [--ensemble A+B] [--unlabelled 2000] [--out benchmarks/results/few_label_dev.json]
 
 The development split is 500 training examples (stratified, drawn once with seed 100); the labelled subset of seed s
 is drawn from the others. TREC-6's semi-supervised arm fine-tunes its LM on all 4,952 other questions (labelled or
-not), IMDb's on the labelled reviews and the 2,000 unlabelled ones of the low-shot benchmark. `--dataset imdb` writes
+not), IMDb's on the labelled reviews and the first `--unlabelled` (default 2,000: the low-shot benchmark's) of the
+unlabelled reviews in a fixed order. `--dataset imdb` writes
 `benchmarks/results/few_label_dev_imdb.json` unless `--out` says otherwise. Every variant is the `cpu` preset in
 float32 with the low-shot benchmark's step floors (`clas_min_steps=300`, `lm_min_steps=100`) and the variant's
 changes. Every run is appended to `<out>.runs.jsonl`; a rerun skips runs already there (with the development
@@ -35,14 +36,22 @@ def split(dataset:str='trec'):
     pool, dev = train_test_split(train, test_size=DEV_SIZE, stratify=train.label, random_state=DEV_SEED)
     return pool, dev
 
-def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int) -> dict:
+@functools.cache
+def unlabelled_texts(dataset:str, n:int) -> list:
+    "IMDb: the first `n` unlabelled reviews in the low-shot benchmark's fixed order (its 2,000 are the first 2,000); TREC-6: none."
+    from low_shot import IMDB_UNLABELLED, load
+    if dataset != 'imdb' or n == IMDB_UNLABELLED: return load(dataset)[2]
+    from ulmfit_nbdev.data import load_imdb                       # pandas' sample(n, random_state=0): a prefix of a longer one
+    return load_imdb()['unsup'].sample(n, random_state=0).text.tolist()
+
+def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int, n_unlabelled:int=2000) -> dict:
     "Development-split accuracy of one run."
     from ulmfit_nbdev.cli import _cache_dir, make_config, run_recipe, tfidf_logreg_accuracy
     from ulmfit_nbdev.low_shot import labelled_subset
     from ulmfit_nbdev.pipeline import get_pretrained
     from low_shot import load
     pool, dev = split(dataset)
-    _, _, unlabelled, pretokenized = load(dataset)
+    pretokenized, unlabelled = load(dataset)[3], unlabelled_texts(dataset, n_unlabelled)
     labelled, start = labelled_subset(pool, labels, seed), time.time()
     if arm == 'tfidf':
         accuracy = tfidf_logreg_accuracy(labelled.text, labelled.label, dev.text, dev.label)
@@ -51,6 +60,7 @@ def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int) -
     extra = (list(unlabelled) or pool.text[~pool.index.isin(labelled.index)].tolist()) if arm == 'ulmfit_semi' else None
     r = run_recipe(labelled, dev, config.to_dict(), get_pretrained(config, cache_dir=_cache_dir()), 1, extra, pretokenized)
     return dict(dataset=dataset, variant=variant, changes=changes, labels=labels, arm=arm, seed=seed, accuracy=float(r['accuracy']),
+                **({'unlabelled': len(unlabelled)} if arm == 'ulmfit_semi' and unlabelled else {}),
                 seconds=round(time.time() - start, 1), valid_accuracy=float(r['valid_accuracy']), stage_seconds=r['stage_seconds'],
                 records=r['records'], probabilities=r['probabilities'].tolist(), classes=list(r['classes']))
 
@@ -90,6 +100,7 @@ def main():
     ap.add_argument('--out', help='default: benchmarks/results/few_label_dev.json (TREC-6), few_label_dev_imdb.json (IMDb)')
     ap.add_argument('--ensemble', action='append', default=[], help='A+B: also the average of variants A and B (e.g. a backward one)')
     ap.add_argument('--note', help='a note kept in <out> (the last one given stays)')
+    ap.add_argument('--unlabelled', type=int, default=2000, help="IMDb's semi-supervised arm: how many of the 50,000 unlabelled reviews LM fine-tuning also reads")
     a = ap.parse_args()
     a.out = a.out or f"benchmarks/results/few_label_dev{'' if a.dataset == 'trec' else '_' + a.dataset}.json"
     from ulmfit_nbdev.cli import parse_settings
@@ -109,10 +120,12 @@ def main():
     for r in done:                                                # a name means one set of changes, run after run
         if r['variant'] in variants and r['arm'] == a.arm and r['changes'] != variants[r['variant']]:
             sys.exit(f"few_label_dev.py: variant {r['variant']!r} was run with {r['changes']}, not {variants[r['variant']]}: use another name")
+        if r['variant'] in variants and r['arm'] == a.arm == 'ulmfit_semi' and r.get('unlabelled', 2000) != a.unlabelled and a.dataset == 'imdb':
+            sys.exit(f"few_label_dev.py: variant {r['variant']!r} read {r.get('unlabelled', 2000):,} unlabelled reviews, not {a.unlabelled:,}: use another name")
     if (too_many := [l for l in a.labels.split(',') if int(l) > len(split(a.dataset)[0])]):
         sys.exit(f"few_label_dev.py: --labels {too_many[0]} is more than the {len(split(a.dataset)[0]):,} training examples outside the development split")
     have = {(r['variant'], r['labels'], r['arm'], r['seed']) for r in done}
-    todo = [(a.dataset, name, changes, int(l), a.arm, int(s)) for s in a.seeds.split(',') for l in a.labels.split(',')
+    todo = [(a.dataset, name, changes, int(l), a.arm, int(s), a.unlabelled) for s in a.seeds.split(',') for l in a.labels.split(',')
             for name, changes in variants.items() if (name, int(l), a.arm, int(s)) not in have]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
     stage1 = {}
@@ -135,7 +148,8 @@ def main():
     rows = {}
     for r in sorted(done, key=lambda r: r['seed']):
         row = rows.setdefault((r['variant'], r['labels'], r['arm']), dict(variant=r['variant'], labels=r['labels'], arm=r['arm'],
-                                                                       changes=r['changes'], seeds=[], accuracies=[]))
+                                                                       changes=r['changes'], seeds=[], accuracies=[],
+                                                                       **({'unlabelled': r['unlabelled']} if 'unlabelled' in r else {})))
         row['seeds'].append(r['seed']); row['accuracies'].append(r['accuracy'])
     previous = json.loads(out.read_text()) if out.exists() else {}
     rows.update({(r['variant'], r['labels'], r['arm']): r for r in previous.get('rows', []) if r['changes'] is None})   # earlier ensembles

@@ -110,7 +110,7 @@ def check_benchmarks():
             'few_label_dev.py (tiny)': [py, b/'few_label_dev.py', '--labels', '100', '--seeds', '10', '--workers', '1', '--out', f'{d}/few_label_dev.json',
                                         '--variant', f'f:{tiny}', '--variant', f'b:{tiny},backwards=true', '--ensemble', 'f+b'],
             'few_label_dev.py --dataset imdb (tiny)': [py, b/'few_label_dev.py', '--dataset', 'imdb', '--labels', '100', '--seeds', '10', '--workers', '1',
-                                                       '--out', f'{d}/few_label_dev_imdb.json', '--variant', f'f:{tiny}'],
+                                                       '--arm', 'ulmfit_semi', '--unlabelled', '300', '--out', f'{d}/few_label_dev_imdb.json', '--variant', f'f:{tiny}'],
             'trec_breakdown.py (tiny)': [py, b/'trec_breakdown.py', '--labels', '100', '--seeds', '0', '--workers', '1', '--out', f'{d}/trec_breakdown.json',
                                          *[x for kv in tiny.split(',') for x in ('--set', kv)]],
             'ablations.py (tiny)': [py, b/'ablations.py', '--tiny', '--rows', 'ULMFiT;Last', '--seeds', '0,1', '--workers', '1', '--out', f'{d}/ablations.json'],

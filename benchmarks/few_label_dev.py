@@ -42,7 +42,7 @@ def unlabelled_texts(dataset:str, n:int) -> list:
     from low_shot import IMDB_UNLABELLED, load
     if dataset != 'imdb' or n == IMDB_UNLABELLED: return load(dataset)[2]
     from ulmfit_nbdev.data import load_imdb                       # pandas' sample(n, random_state=0): a prefix of a longer one
-    return load_imdb()['unsup'].sample(n, random_state=0).text.tolist()
+    return load_imdb(splits=('unsup',))['unsup'].sample(n, random_state=0).text.tolist()
 
 def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int, n_unlabelled:int=2000) -> dict:
     "Development-split accuracy of one run."
@@ -102,6 +102,7 @@ def main():
     ap.add_argument('--note', help='a note kept in <out> (the last one given stays)')
     ap.add_argument('--unlabelled', type=int, default=2000, help="IMDb's semi-supervised arm: how many of the 50,000 unlabelled reviews LM fine-tuning also reads")
     a = ap.parse_args()
+    if a.dataset == 'imdb' and not 1 <= a.unlabelled <= 50_000: sys.exit(f"few_label_dev.py: --unlabelled {a.unlabelled}: IMDb has 1 to 50,000 unlabelled reviews to read")
     a.out = a.out or f"benchmarks/results/few_label_dev{'' if a.dataset == 'trec' else '_' + a.dataset}.json"
     from ulmfit_nbdev.cli import parse_settings
     variants = {}
@@ -157,7 +158,7 @@ def main():
         rows.update(ensemble_rows(pair, done, a.dataset))
     for row in rows.values(): row['mean'] = round(statistics.mean(row['accuracies']), 4)
     for (name, _, arm), row in rows.items():                      # the stage-1 model's WikiText-2 validation perplexity
-        if arm == a.arm and name in stage1: row['stage1_perplexity'] = stage1[name]
+        if arm == a.arm and stage1.get(name) is not None: row['stage1_perplexity'] = stage1[name]
         elif 'stage1_perplexity' in (old := next((r for r in previous.get('rows', []) if (r['variant'], r['labels'], r['arm']) == (name, row['labels'], arm)), {})):
             row['stage1_perplexity'] = old['stage1_perplexity']
     commit = subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()   # -dirty: uncommitted changes

@@ -88,7 +88,9 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
                ) -> dict: # {'model': state dict, 'itos': vocabulary, 'seconds': training time, 'records': its per-epoch log, 'cached'}
     "Pretrain (or load from the cache) a language model on the general-domain `corpus`."
     path = None if cache_dir is None else Path(cache_dir)/f'pretrained-{corpus_name}-{config.pretrain_key(corpus_name)}.pth'
-    if path is not None and path.exists(): return dict(read_weights(path), cached=True)
+    if path is not None and path.exists():                            # cached before its records were kept: the log beside it
+        saved = read_weights(path); return dict(saved, records=saved.get('records') or _read_log(path.with_suffix('.jsonl')), cached=True)
+    if log_path is None and path is not None: log_path = path.with_suffix('.jsonl')   # every epoch's record, across a resume
     start = time.time()
     articles, valid_articles = (corpus['train'], corpus['valid']) if corpus.get('valid') else (corpus['train'][:-5], corpus['train'][-5:])
     train = take_tokens(tokenize(articles, pretokenized=True), config.pretrain_tokens)
@@ -97,13 +99,17 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     itos = Vocab.build(train, config.pretrain_min_freq, config.pretrain_max_vocab).itos
     config = replace(config, seed=config.pretrain_seed, precision='fp32'); set_seed(config.seed)   # stage 1: always fp32
     learn = lm_learner(numericalize(train, itos), numericalize(valid, itos), itos, config)
-    fit_records = []                                               # kept with the weights: a cached model still has its curve
-    fit_stage(learn, [Fit(config.pretrain_epochs, config.pretrain_lr, 'one-cycle', (), 'lm_pretrain')], records=fit_records,
+    records = [] if records is None else records; first = len(records)
+    fit_stage(learn, [Fit(config.pretrain_epochs, config.pretrain_lr, 'one-cycle', (), 'lm_pretrain')], records=records,
               checkpoint=None if path is None else path.with_suffix('.ckpt'), log_path=log_path, cbs=cbs)
-    if records is not None: records.extend(fit_records)
-    result = dict(model=learn.model.state_dict(), itos=list(itos), seconds=time.time() - start, records=fit_records)
+    curve = [r for r in _read_log(log_path) if r['stage'] == 'lm_pretrain'] if log_path is not None else records[first:]
+    result = dict(model=learn.model.state_dict(), itos=list(itos), seconds=time.time() - start, records=curve)   # a cached model keeps its curve
     if path is not None and is_main_process(): atomic_save(result, path); path.with_suffix('.ckpt').unlink(missing_ok=True)
     return dict(result, cached=False)
+
+def _read_log(path) -> list:
+    "The records of a JSON-lines log ([] if there is none)."
+    return [json.loads(line) for line in Path(path).read_text().splitlines()] if path is not None and Path(path).exists() else []
 
 # %% ../nbs/09c_pipeline.ipynb #d50b4b2e
 SHIPPED_STAGE1 = Path(ulmfit_nbdev.__file__).parent/'models'/'wt2_stage1' # the stage-1 model the package ships
@@ -151,10 +157,7 @@ def corpus_name(corpus:dict) -> str:
 def stage1_perplexity(pretrained) -> float|None:
     "Final validation perplexity of a `get_pretrained` result, from its training log (None: no stage 1, or no log)."
     if pretrained is None: return None
-    if isinstance(pretrained, Path):
-        log = pretrained/'metrics.jsonl'
-        records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    else: records = pretrained.get('records') or []            # models cached before the log was kept have none
+    records = _read_log(pretrained/'metrics.jsonl') if isinstance(pretrained, Path) else pretrained.get('records') or []
     return next((r['perplexity'] for r in reversed(records) if 'perplexity' in r), None)
 
 def describe_pretrained(pretrained) -> str:
@@ -179,7 +182,7 @@ def save_stage1(folder, # where the stage-1 model goes
     atomic_write_text(json.dumps(config.to_dict(), indent=1), folder/'config.json')
     log = folder/'metrics.jsonl'                                    # `ulmfit pretrain` logs here as it trains; else the cached log
     if not log.exists() and result.get('records'): atomic_write_text(''.join(json.dumps(r) + '\n' for r in result['records']), log)
-    records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    records = _read_log(log)
     atomic_write_text(_model_card(config, records, len(result['itos']), result.get('seconds', 0), command), folder/'README.md')
     return folder
 

@@ -33,7 +33,7 @@ from .distributed import ddp_lm_learner, is_main_process
 from .fast_tokenizer import tokenize
 from .pretrained import load_pretrained, load_lm_folder, lm_folder_vocabulary, wt103_folder, read_weights
 from .tokenizer import Vocab, merge_itos, numericalize
-from .training import Fit, fit_stage, atomic_save, atomic_write_text, precision_callbacks, resolve_precision, FreeBatchOutputs, LMCrossEntropyFlat, FusedDecoderLoss
+from .training import Fit, fit_stage, read_log, atomic_save, atomic_write_text, precision_callbacks, resolve_precision, FreeBatchOutputs, LMCrossEntropyFlat, FusedDecoderLoss
 from .unfreezing import FreezeSchedule, unfreezing_steps, freeze_groups
 
 # %% ../nbs/09c_pipeline.ipynb #aa6f4366
@@ -89,7 +89,7 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     "Pretrain (or load from the cache) a language model on the general-domain `corpus`."
     path = None if cache_dir is None else Path(cache_dir)/f'pretrained-{corpus_name}-{config.pretrain_key(corpus_name)}.pth'
     if path is not None and path.exists():                            # cached before its records were kept: the log beside it
-        saved = read_weights(path); return dict(saved, records=saved.get('records') or _read_log(path.with_suffix('.jsonl')), cached=True)
+        saved = read_weights(path); return dict(saved, records=saved.get('records') or read_log(path.with_suffix('.jsonl')), cached=True)
     if log_path is None and path is not None: log_path = path.with_suffix('.jsonl')   # every epoch's record, across a resume
     start = time.time()
     articles, valid_articles = (corpus['train'], corpus['valid']) if corpus.get('valid') else (corpus['train'][:-5], corpus['train'][-5:])
@@ -102,14 +102,10 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
     records = [] if records is None else records; first = len(records)
     fit_stage(learn, [Fit(config.pretrain_epochs, config.pretrain_lr, 'one-cycle', (), 'lm_pretrain')], records=records,
               checkpoint=None if path is None else path.with_suffix('.ckpt'), log_path=log_path, cbs=cbs)
-    curve = [r for r in _read_log(log_path) if r['stage'] == 'lm_pretrain'] if log_path is not None else records[first:]
+    curve = [r for r in read_log(log_path) if r['stage'] == 'lm_pretrain'] if log_path is not None else records[first:]
     result = dict(model=learn.model.state_dict(), itos=list(itos), seconds=time.time() - start, records=curve)   # a cached model keeps its curve
     if path is not None and is_main_process(): atomic_save(result, path); path.with_suffix('.ckpt').unlink(missing_ok=True)
     return dict(result, cached=False)
-
-def _read_log(path) -> list:
-    "The records of a JSON-lines log ([] if there is none)."
-    return [json.loads(line) for line in Path(path).read_text().splitlines()] if path is not None and Path(path).exists() else []
 
 # %% ../nbs/09c_pipeline.ipynb #d50b4b2e
 SHIPPED_STAGE1 = Path(ulmfit_nbdev.__file__).parent/'models'/'wt2_stage1' # the stage-1 model the package ships
@@ -157,7 +153,7 @@ def corpus_name(corpus:dict) -> str:
 def stage1_perplexity(pretrained) -> float|None:
     "Final validation perplexity of a `get_pretrained` result, from its training log (None: no stage 1, or no log)."
     if pretrained is None: return None
-    records = _read_log(pretrained/'metrics.jsonl') if isinstance(pretrained, Path) else pretrained.get('records') or []
+    records = read_log(pretrained/'metrics.jsonl') if isinstance(pretrained, Path) else pretrained.get('records') or []
     return next((r['perplexity'] for r in reversed(records) if 'perplexity' in r), None)
 
 def describe_pretrained(pretrained) -> str:
@@ -182,7 +178,7 @@ def save_stage1(folder, # where the stage-1 model goes
     atomic_write_text(json.dumps(config.to_dict(), indent=1), folder/'config.json')
     log = folder/'metrics.jsonl'                                    # `ulmfit pretrain` logs here as it trains; else the cached log
     if not log.exists() and result.get('records'): atomic_write_text(''.join(json.dumps(r) + '\n' for r in result['records']), log)
-    records = _read_log(log)
+    records = read_log(log)
     atomic_write_text(_model_card(config, records, len(result['itos']), result.get('seconds', 0), command), folder/'README.md')
     return folder
 

@@ -23,6 +23,7 @@ cache, 1 thread per variant, in parallel) and its row keeps that model's WikiTex
 """
 import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, subprocess, sys, time
 from pathlib import Path
+from low_shot import IMDB_UNLABELLED                              # the low-shot benchmark's 2,000 unlabelled IMDb reviews
 
 DEV_SIZE, DEV_SEED = 500, 100
 BASE = dict(clas_min_steps=300, lm_min_steps=100, precision='fp32')
@@ -39,12 +40,12 @@ def split(dataset:str='trec'):
 @functools.cache
 def unlabelled_texts(dataset:str, n:int) -> list:
     "IMDb: the first `n` unlabelled reviews in the low-shot benchmark's fixed order (its 2,000 are the first 2,000); TREC-6: none."
-    from low_shot import IMDB_UNLABELLED, load
+    from low_shot import load
     if dataset != 'imdb' or n == IMDB_UNLABELLED: return load(dataset)[2]
     from ulmfit_nbdev.data import load_imdb                       # pandas' sample(n, random_state=0): a prefix of a longer one
     return load_imdb(splits=('unsup',))['unsup'].sample(n, random_state=0).text.tolist()
 
-def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int, n_unlabelled:int=2000) -> dict:
+def run(dataset:str, variant:str, changes:dict, labels:int, arm:str, seed:int, n_unlabelled:int=IMDB_UNLABELLED) -> dict:
     "Development-split accuracy of one run."
     from ulmfit_nbdev.cli import _cache_dir, make_config, run_recipe, tfidf_logreg_accuracy
     from ulmfit_nbdev.low_shot import labelled_subset
@@ -100,7 +101,7 @@ def main():
     ap.add_argument('--out', help='default: benchmarks/results/few_label_dev.json (TREC-6), few_label_dev_imdb.json (IMDb)')
     ap.add_argument('--ensemble', action='append', default=[], help='A+B: also the average of variants A and B (e.g. a backward one)')
     ap.add_argument('--note', help='a note kept in <out> (the last one given stays)')
-    ap.add_argument('--unlabelled', type=int, default=2000, help="IMDb's semi-supervised arm: how many of the 50,000 unlabelled reviews LM fine-tuning also reads")
+    ap.add_argument('--unlabelled', type=int, default=IMDB_UNLABELLED, help="IMDb's semi-supervised arm: how many of the 50,000 unlabelled reviews LM fine-tuning also reads")
     a = ap.parse_args()
     if a.dataset == 'imdb' and not 1 <= a.unlabelled <= 50_000: sys.exit(f"few_label_dev.py: --unlabelled {a.unlabelled}: IMDb has 1 to 50,000 unlabelled reviews to read")
     a.out = a.out or f"benchmarks/results/few_label_dev{'' if a.dataset == 'trec' else '_' + a.dataset}.json"
@@ -121,8 +122,8 @@ def main():
     for r in done:                                                # a name means one set of changes, run after run
         if r['variant'] in variants and r['arm'] == a.arm and r['changes'] != variants[r['variant']]:
             sys.exit(f"few_label_dev.py: variant {r['variant']!r} was run with {r['changes']}, not {variants[r['variant']]}: use another name")
-        if r['variant'] in variants and r['arm'] == a.arm == 'ulmfit_semi' and r.get('unlabelled', 2000) != a.unlabelled and a.dataset == 'imdb':
-            sys.exit(f"few_label_dev.py: variant {r['variant']!r} read {r.get('unlabelled', 2000):,} unlabelled reviews, not {a.unlabelled:,}: use another name")
+        if r['variant'] in variants and r['arm'] == a.arm == 'ulmfit_semi' and r.get('unlabelled', IMDB_UNLABELLED) != a.unlabelled and a.dataset == 'imdb':
+            sys.exit(f"few_label_dev.py: variant {r['variant']!r} read {r.get('unlabelled', IMDB_UNLABELLED):,} unlabelled reviews, not {a.unlabelled:,}: use another name")
     if (too_many := [l for l in a.labels.split(',') if int(l) > len(split(a.dataset)[0])]):
         sys.exit(f"few_label_dev.py: --labels {too_many[0]} is more than the {len(split(a.dataset)[0]):,} training examples outside the development split")
     have = {(r['variant'], r['labels'], r['arm'], r['seed']) for r in done}

@@ -83,7 +83,7 @@ def pretrain_lm(corpus:dict, # {'train': [article str...], 'valid': [...]}, whit
                 cache_dir=None, # folder of cached pretrained models (None: no cache)
                 corpus_name:str='wikitext-2', # part of the cache key
                 records:list|None=None, # per-epoch records are appended here
-                log_path=None, # JSON-lines file of the per-epoch records
+                log_path=None, # JSON-lines file of the per-epoch records (with a cache: beside the cached weights)
                 cbs:list|None=None, # extra callbacks for the fit
                ) -> dict: # {'model': state dict, 'itos': vocabulary, 'seconds': training time, 'records': its per-epoch log, 'cached'}
     "Pretrain (or load from the cache) a language model on the general-domain `corpus`."

@@ -8,10 +8,10 @@ fine-tuning on every training text, labelled or not) and TF-IDF + logistic regre
 
 Every run is appended to `<out>.runs.jsonl` as it finishes, and a rerun skips the runs already there, so the command
 can be stopped and continued; `<out>` then holds `rows` of {dataset, labels, arm, accuracies} (one accuracy per seed),
-the configuration, the command and the date. The labelled subset of seed s is a class-stratified sample drawn with
+and per dataset its settings and every command that added runs (with its settings and the date it finished). The labelled subset of seed s is a class-stratified sample drawn with
 seed s; all neural arms share the `cpu` preset and at least `--min-steps` classifier steps. IMDb is sized for a CPU:
 1,000 test reviews (500 per class, fixed), and for the semi-supervised arm 2,000 of the unlabelled reviews (fixed);
-its runs use `--labels 100,1000 --min-steps 100`.
+its runs use `--min-steps 100` (labels 100, 200, 500, 1,000, 2,000).
 """
 import argparse, concurrent.futures, datetime, functools, json, multiprocessing, sys, time
 from pathlib import Path
@@ -92,11 +92,19 @@ def main():
             r = future.result(); done.append(r)
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
             print(f"{r['dataset']} {r['labels']} {r['arm']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
+    if log.exists(): done = [json.loads(line) for line in log.read_text().splitlines()]   # the whole log again: with the runs
+    n_all.update({d: len(load(d)[0]) for d in {r['dataset'] for r in done} - set(n_all)})   # another invocation logged meanwhile
     previous = json.loads(out.read_text()) if out.exists() else {}
-    per_dataset = previous.get('datasets', {})                    # each dataset's settings and the command that made it
-    if not (a.no_run and a.dataset in per_dataset):                # --no-run keeps the command that made the runs
-        per_dataset[a.dataset] = dict(settings=settings, command='python ' + ' '.join(sys.argv),
-                                      date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
+    per_dataset = previous.get('datasets', {})                    # each dataset's settings and the commands that made its runs
+    entry = per_dataset.setdefault(a.dataset, {})
+    if todo or 'command' not in entry:                             # a command that ran nothing is added only as a dataset's first
+        commands = entry.get('commands') or ([dict(command=entry['command'], date=entry['date'], settings=entry['settings'])]
+                                             if 'command' in entry else [])
+        if entry.get('settings', settings) != settings:
+            print(f"note: {a.dataset}'s runs now mix settings: {entry['settings']} before, {settings} now", file=sys.stderr)
+        commands.append(dict(command='python ' + ' '.join(sys.argv), settings=settings,      # date: when it finished
+                             date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')))
+        entry.update(settings=settings, command=commands[-1]['command'], date=commands[-1]['date'], commands=commands)
     out.write_text(json.dumps(dict(rows=summary(done, n_all), preset='cpu', datasets=per_dataset, runs=done), indent=1))
 
 if __name__ == '__main__': main()

@@ -73,11 +73,12 @@ def main():
     ap.add_argument('--no-run', action='store_true', help='run nothing: write <out> from the runs already logged')
     a = ap.parse_args()
     from ulmfit_nbdev.cli import parse_settings
+    from ulmfit_nbdev.training import read_log
     settings = {**dict(clas_min_steps=a.min_steps, lm_min_steps=a.min_steps // 3, precision='fp32'),   # fp32, as the stored runs
                 **parse_settings(a.set)}                                                            # --set has the last word
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    done = read_log(log)
     n_all = {d: len(load(d)[0]) for d in {a.dataset} | {r['dataset'] for r in done}}   # 'all' labels, counted
     count = lambda d, l: n_all[d] if l == 'all' else int(l)
     have = {(r['dataset'], count(r['dataset'], r['labels']), r['arm'], r['seed']) for r in done}
@@ -89,11 +90,11 @@ def main():
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
         futures = [pool.submit(run, *job, settings) for job in todo]
         for future in concurrent.futures.as_completed(futures):
-            r = future.result(); done.append(r)
+            r = future.result()
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
             print(f"{r['dataset']} {r['labels']} {r['arm']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
-    if log.exists(): done = [json.loads(line) for line in log.read_text().splitlines()]   # the whole log again: with the runs
-    n_all.update({d: len(load(d)[0]) for d in {r['dataset'] for r in done} - set(n_all)})   # another invocation logged meanwhile
+    done = read_log(log)                                           # the whole log again: with this invocation's runs and any
+    n_all.update({d: len(load(d)[0]) for d in {r['dataset'] for r in done} - set(n_all)})   # that another one logged meanwhile
     previous = json.loads(out.read_text()) if out.exists() else {}
     per_dataset = previous.get('datasets', {})                    # each dataset's settings and the commands that made its runs
     entry = per_dataset.setdefault(a.dataset, {})

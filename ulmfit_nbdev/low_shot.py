@@ -69,13 +69,17 @@ def plot_low_shot(rows:list, # `low_shot_rows` output
     return fig
 
 # %% ../nbs/12_low_shot.ipynb #2a10bcef
+def _mean_curve(rows, dataset, arm):
+    "(labels, mean accuracy) of `arm`'s rows for `dataset`, by labels."
+    return sorted((r['labels'], np.mean(r['accuracies'])) for r in rows if r['dataset'] == dataset and r['arm'] == arm)
+
 def labels_to_match(rows:list, # `low_shot_rows` output
                     dataset:str, # which dataset's rows
                     accuracy:float, # the mean test accuracy to reach (a fraction)
                     arm:str='scratch', # whose curve
                    ) -> float: # labels, interpolated in log(labels); `nan` if the curve never reaches `accuracy`
     "Fewest labels at which `arm`'s mean accuracy reaches `accuracy`: its curve's first crossing, log-linear between counts."
-    curve = sorted((r['labels'], np.mean(r['accuracies'])) for r in rows if r['dataset'] == dataset and r['arm'] == arm)
+    curve = _mean_curve(rows, dataset, arm)
     if not curve: raise ValueError(f"no {arm!r} rows for {dataset!r}")
     if curve[0][1] >= accuracy: return float(curve[0][0])              # reached at the smallest count measured
     for (n0, a0), (n1, a1) in zip(curve, curve[1:]):                    # a0 < accuracy here, so a1 > a0 at a crossing
@@ -90,7 +94,7 @@ def label_multiples(rows:list, # `low_shot_rows` output
                    ) -> pd.DataFrame: # index: labels; per arm: the labels `reference` needs, and the multiple
     "For each label count of `arms`: the labels `reference` needs to reach the arm's mean accuracy, and the multiple."
     arms = (arms,) if isinstance(arms, str) else tuple(arms)
-    ref = sorted((r['labels'], np.mean(r['accuracies'])) for r in rows if r['dataset'] == dataset and r['arm'] == reference)
+    ref = _mean_curve(rows, dataset, reference)
     mine = [r for r in rows if r['dataset'] == dataset and r['arm'] in arms]
     if not mine: raise ValueError(f"no rows of {arms} for {dataset!r}")
     table = {}

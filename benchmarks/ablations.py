@@ -4,12 +4,18 @@ the shipped WikiText-2 stage 1, with the `cpu` preset (but 2 LM fine-tuning epoc
 80 runs in an hour on 2 cores) and one seed per run.
 
     python benchmarks/ablations.py [--seeds 0,1,2,3,4] [--rows all] [--workers 2] [--out benchmarks/results/ablations.json]
+    python benchmarks/ablations.py --dataset imdb [--labels 1000] [--seeds 0,1,2] [--rows ...]   # -> ablations_imdb.json
 
+`--dataset imdb` runs the rows of `IMDB_ROWS` (those that isolate STLR, discriminative rates, gradual unfreezing,
+pretraining and LM fine-tuning) on `--labels` labelled reviews, drawn per seed exactly as `low_shot.py` draws them,
+tested on its fixed 1,000 test reviews and with its IMDb settings: so the `ULMFiT` and `without pretraining` rows are
+the configurations of its `ulmfit` and `scratch` arms at that label count, and a seed repeats their runs.
 'vanilla LM' (Table 5) turns dropout off in stages 2 and 3 only: the shipped stage 1 was pretrained with AWD-LSTM's
 dropouts, and pretraining one without (83 minutes on this class of machine) is not part of this run. 'Freez + discr +
 stlr' is full ULMFiT by definition and shares its runs. Every run is appended to `<out>.runs.jsonl` as it finishes and a
 rerun skips those, so the command can be stopped and continued. `<out>` holds per row the accuracies per seed and the
-paired differences to full ULMFiT (same seed: same validation split, same initialisation of what both train).
+paired differences to full ULMFiT (same seed: same labelled examples, validation split and initialisation of what both
+train).
 """
 import argparse, concurrent.futures, datetime, json, multiprocessing, sys, time
 from pathlib import Path
@@ -18,23 +24,30 @@ SAME_AS = {'Freez + discr + stlr': 'ULMFiT'}                    # identical sett
 NEEDS_STAGE1 = ()                                                # rows that would need a stage 1 of their own
 
 TINY = dict(train=300, test=60, lm_epochs=1, clas_epochs=4)      # --tiny: checks that the script runs, in seconds
-FIXED = dict(lm_min_steps=0,     # 2 LM epochs (the preset's 100-step minimum would give 8): 80 runs must fit in an hour
-             precision='fp32')   # the stored runs' (the preset's 'auto' would pick bf16 on some CPUs)
+FIXED = dict(trec=dict(lm_min_steps=0,   # 2 LM epochs (the preset's 100-step minimum would give 8): 80 runs in an hour
+                       precision='fp32'), # the stored runs' (the preset's 'auto' would pick bf16 on some CPUs)
+             imdb=dict(clas_min_steps=100, lm_min_steps=33, precision='fp32'))   # low_shot.py's IMDb runs (--min-steps 100)
+IMDB_ROWS = ('ULMFiT', 'Freez + discr', 'Freez + stlr', 'Full + discr', 'no LM fine-tuning', 'Last', 'Freez', 'Full',
+             'without pretraining')   # in the order they run: the techniques of 05-07 first
+DESCRIPTION = dict(trec='TREC-6 (coarse, 6 classes), all 5,452 training questions, 500 test',
+                   imdb='IMDb, {labels:,} labelled training reviews (a class-stratified draw per seed, as low_shot.py), '
+                        'its 1,000 test reviews (500 per class)')
 
-def run(row:str, seed:int, tiny:bool=False, threads:int=1) -> dict:
-    "Test accuracy of the ablation `row` with `seed` (TREC-6, cpu preset, shipped stage 1)."
+def run(row:str, seed:int, tiny:bool=False, threads:int=1, dataset:str='trec', labels:int|None=None) -> dict:
+    "Test accuracy of the ablation `row` with `seed` (`dataset`, `labels` labelled examples or all, cpu preset, shipped stage 1)."
     from ulmfit_nbdev.cli import make_config, run_recipe
     from ulmfit_nbdev.config import ABLATIONS
+    from ulmfit_nbdev.low_shot import labelled_subset
     from ulmfit_nbdev.pipeline import get_pretrained
     from low_shot import load                                      # the one reader of the benchmarks' datasets
-    train, test, _, _ = load('trec')
-    if tiny:
-        from ulmfit_nbdev.low_shot import labelled_subset
-        train, test = labelled_subset(train, TINY['train'], 0), labelled_subset(test, TINY['test'], 0)
-    config = make_config('cpu', {**ABLATIONS[row], 'seed': seed, **FIXED,
+    train, test, _, pretokenized = load(dataset)
+    if labels: train = labelled_subset(train, labels, seed)        # low_shot.py's draw for this seed
+    if tiny: train, test = labelled_subset(train, TINY['train'], 0), labelled_subset(test, TINY['test'], 0)
+    config = make_config('cpu', {**ABLATIONS[row], 'seed': seed, **FIXED[dataset],
                                  **(dict(lm_epochs=TINY['lm_epochs'], clas_epochs=TINY['clas_epochs']) if tiny else {})})
-    r = run_recipe(train, test, config.to_dict(), get_pretrained(config), threads)
-    return dict(row=row, seed=seed, accuracy=float(r['accuracy']), valid_accuracy=float(r['valid_accuracy']), seconds=r['seconds'])
+    r = run_recipe(train, test, config.to_dict(), get_pretrained(config), threads, pretokenized=pretokenized)
+    return dict(row=row, seed=seed, **({'labels': labels} if labels else {}), accuracy=float(r['accuracy']),
+                valid_accuracy=float(r['valid_accuracy']), seconds=r['seconds'])
 
 def summary(runs:list, rows:list) -> list:
     "Per row: accuracies by seed, error mean and std (%), and the paired difference to ULMFiT (`paired_difference`)."
@@ -60,30 +73,38 @@ def main():
     from ulmfit_nbdev.config import ABLATIONS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--seeds', default='0,1,2,3,4'); ap.add_argument('--rows', default='all')
-    ap.add_argument('--workers', type=int, default=2); ap.add_argument('--out', default='benchmarks/results/ablations.json')
+    ap.add_argument('--dataset', default='trec', choices=sorted(FIXED))
+    ap.add_argument('--labels', type=int, help='labelled training examples per run (imdb: 1000; trec: all)')
+    ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--out', help='default: benchmarks/results/ablations.json (trec), ablations_imdb.json (imdb)')
     ap.add_argument('--tiny', action='store_true', help='300 training questions, 1 + 4 epochs: checks that the script runs')
     ap.add_argument('--no-run', action='store_true', help='run nothing: write <out> from the runs already logged')
     a = ap.parse_args()
-    rows = [r for r in ABLATIONS if r not in NEEDS_STAGE1] if a.rows == 'all' else a.rows.split(';')
+    default_rows = [r for r in ABLATIONS if r not in NEEDS_STAGE1] if a.dataset == 'trec' else list(IMDB_ROWS)
+    rows = default_rows if a.rows == 'all' else a.rows.split(';')
+    if unknown := [r for r in rows if r not in ABLATIONS]: sys.exit(f"--rows: unknown row(s) {unknown}; expected rows of ABLATIONS")
+    labels = a.labels or (1000 if a.dataset == 'imdb' else None)
+    a.out = a.out or f"benchmarks/results/ablations{'' if a.dataset == 'trec' else '_' + a.dataset}.json"
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
-    done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    from ulmfit_nbdev.training import read_log
+    done = [r for r in read_log(log) if r.get('labels') == labels]   # runs with other label counts belong to another table
     have = {(r['row'], r['seed']) for r in done}
     todo = [(row, int(s)) for row in rows if row not in SAME_AS for s in a.seeds.split(',') if (row, int(s)) not in have]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
     if a.no_run: todo = []                                        # only write <out> from the runs logged so far
     started = time.time()
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
-        futures = [pool.submit(run, *job, a.tiny) for job in todo]
+        futures = [pool.submit(run, *job, a.tiny, 1, a.dataset, labels) for job in todo]
         for future in concurrent.futures.as_completed(futures):
             r = future.result(); done.append(r)
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
             print(f"{r['row']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
     previous = json.loads(out.read_text()) if out.exists() else {}
     command = previous.get('command') if a.no_run and previous.get('command') else 'python ' + ' '.join(sys.argv)
-    out.write_text(json.dumps(dict(dataset='TREC-6 (coarse, 6 classes), all 5,452 training questions, 500 test', preset='cpu',
+    out.write_text(json.dumps(dict(dataset=DESCRIPTION[a.dataset].format(labels=labels or 0), preset='cpu',
                                    stage1='the shipped WikiText-2 model', rows=summary(done, rows),
                                    skipped={r: 'changes the stage-1 model: needs its own pretraining' for r in NEEDS_STAGE1 if r not in rows},
-                                   ablations={r: ABLATIONS[r] for r in rows}, settings=FIXED, command=command,
+                                   ablations={r: ABLATIONS[r] for r in rows}, settings=FIXED[a.dataset], command=command,
                                    seconds=round(time.time() - started), workers=a.workers, threads_per_worker=1, tiny=a.tiny,
                                    date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                                    runs=done), indent=1))

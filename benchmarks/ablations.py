@@ -6,6 +6,10 @@ the shipped WikiText-2 stage 1, with the `cpu` preset (but 2 LM fine-tuning epoc
     python benchmarks/ablations.py [--seeds 0,1,2,3,4] [--rows all] [--workers 2] [--out benchmarks/results/ablations.json]
     python benchmarks/ablations.py --dataset imdb [--labels 1000] [--seeds 0,1,2] [--rows ...]   # -> ablations_imdb.json
 
+Without `--out`, another label count than the default goes to its own file (`ablations_imdb_500.json`), and so do
+`--tiny` runs (`ablations_tiny.json`): neither can mix into the tables the notebooks read. Each run keeps the commit it
+ran on (`commit`): across code versions a seed's accuracy moves (see 13).
+
 `--dataset imdb` runs the rows of `IMDB_ROWS` (those that isolate STLR, discriminative rates, gradual unfreezing,
 pretraining and LM fine-tuning) on `--labels` labelled reviews, drawn per seed exactly as `low_shot.py` draws them,
 tested on its fixed 1,000 test reviews and with its IMDb settings: so the `ULMFiT` and `without pretraining` rows are
@@ -17,7 +21,7 @@ rerun skips those, so the command can be stopped and continued. `<out>` holds pe
 paired differences to full ULMFiT (same seed: same labelled examples, validation split and initialisation of what both
 train).
 """
-import argparse, concurrent.futures, datetime, json, multiprocessing, sys, time
+import argparse, concurrent.futures, datetime, json, multiprocessing, subprocess, sys, time
 from pathlib import Path
 
 SAME_AS = {'Freez + discr + stlr': 'ULMFiT'}                    # identical settings: one set of runs
@@ -29,8 +33,9 @@ FIXED = dict(trec=dict(lm_min_steps=0,   # 2 LM epochs (the preset's 100-step mi
              imdb=dict(clas_min_steps=100, lm_min_steps=33, precision='fp32'))   # low_shot.py's IMDb runs (--min-steps 100)
 IMDB_ROWS = ('ULMFiT', 'Freez + discr', 'Freez + stlr', 'Full + discr', 'no LM fine-tuning', 'Last', 'Freez', 'Full',
              'without pretraining')   # in the order they run: the techniques of 05-07 first
-DESCRIPTION = dict(trec='TREC-6 (coarse, 6 classes), all 5,452 training questions, 500 test',
-                   imdb='IMDb, {labels:,} labelled training reviews (a class-stratified draw per seed, as low_shot.py), '
+DEFAULTS = dict(trec=dict(labels=None, seeds='0,1,2,3,4'), imdb=dict(labels=1000, seeds='0,1,2'))   # None: all labels
+DESCRIPTION = dict(trec='TREC-6 (coarse, 6 classes), {labels} training questions, 500 test',
+                   imdb='IMDb, {labels} labelled training reviews (a class-stratified draw per seed, as low_shot.py), '
                         'its 1,000 test reviews (500 per class)')
 
 def run(row:str, seed:int, tiny:bool=False, threads:int=1, dataset:str='trec', labels:int|None=None) -> dict:
@@ -72,7 +77,7 @@ def summary(runs:list, rows:list) -> list:
 def main():
     from ulmfit_nbdev.config import ABLATIONS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--seeds', default='0,1,2,3,4'); ap.add_argument('--rows', default='all')
+    ap.add_argument('--seeds', help='default: 0,1,2,3,4 (trec), 0,1,2 (imdb)'); ap.add_argument('--rows', default='all')
     ap.add_argument('--dataset', default='trec', choices=sorted(FIXED))
     ap.add_argument('--labels', type=int, help='labelled training examples per run (imdb: 1000; trec: all)')
     ap.add_argument('--workers', type=int, default=2)
@@ -83,30 +88,34 @@ def main():
     default_rows = [r for r in ABLATIONS if r not in NEEDS_STAGE1] if a.dataset == 'trec' else list(IMDB_ROWS)
     rows = default_rows if a.rows == 'all' else a.rows.split(';')
     if unknown := [r for r in rows if r not in ABLATIONS]: sys.exit(f"--rows: unknown row(s) {unknown}; expected rows of ABLATIONS")
-    labels = a.labels or (1000 if a.dataset == 'imdb' else None)
-    a.out = a.out or f"benchmarks/results/ablations{'' if a.dataset == 'trec' else '_' + a.dataset}.json"
+    labels, a.seeds = a.labels or DEFAULTS[a.dataset]['labels'], a.seeds or DEFAULTS[a.dataset]['seeds']
+    parts = [a.dataset] * (a.dataset != 'trec') + [str(labels)] * (labels != DEFAULTS[a.dataset]['labels']) + ['tiny'] * a.tiny
+    a.out = a.out or 'benchmarks/results/' + '_'.join(['ablations', *parts]) + '.json'   # e.g. ablations_imdb_500.json
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     from ulmfit_nbdev.training import read_log
-    done = [r for r in read_log(log) if r.get('labels') == labels]   # runs with other label counts belong to another table
+    done = [r for r in read_log(log) if r.get('labels') == labels and r.get('tiny', False) == a.tiny]   # no other table's runs
     have = {(r['row'], r['seed']) for r in done}
     todo = [(row, int(s)) for row in rows if row not in SAME_AS for s in a.seeds.split(',') if (row, int(s)) not in have]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
     if a.no_run: todo = []                                        # only write <out> from the runs logged so far
     started = time.time()
+    git = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True)
+    commit = git.stdout.strip() + ('-dirty' if subprocess.run(['git', 'diff', '--quiet', 'HEAD']).returncode else '') if git.returncode == 0 else None
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
         futures = [pool.submit(run, *job, a.tiny, 1, a.dataset, labels) for job in todo]
         for future in concurrent.futures.as_completed(futures):
-            r = future.result(); done.append(r)
+            r = {**future.result(), **({'tiny': True} if a.tiny else {}), 'commit': commit}; done.append(r)
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
             print(f"{r['row']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
     previous = json.loads(out.read_text()) if out.exists() else {}
     command = previous.get('command') if a.no_run and previous.get('command') else 'python ' + ' '.join(sys.argv)
-    out.write_text(json.dumps(dict(dataset=DESCRIPTION[a.dataset].format(labels=labels or 0), preset='cpu',
+    when = dict(seconds=round(time.time() - started), workers=a.workers,
+                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
+    if a.no_run: when = {k: previous.get(k, v) for k, v in when.items()}   # a rewrite keeps when and how the runs were made
+    out.write_text(json.dumps(dict(dataset=DESCRIPTION[a.dataset].format(labels=f'{labels:,}' if labels else 'all 5,452'), preset='cpu',
                                    stage1='the shipped WikiText-2 model', rows=summary(done, rows),
                                    skipped={r: 'changes the stage-1 model: needs its own pretraining' for r in NEEDS_STAGE1 if r not in rows},
                                    ablations={r: ABLATIONS[r] for r in rows}, settings=FIXED[a.dataset], command=command,
-                                   seconds=round(time.time() - started), workers=a.workers, threads_per_worker=1, tiny=a.tiny,
-                                   date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-                                   runs=done), indent=1))
+                                   threads_per_worker=1, tiny=a.tiny, **when, runs=done), indent=1))
 
 if __name__ == '__main__': main()

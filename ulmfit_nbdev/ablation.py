@@ -27,6 +27,12 @@ PAPER_IMDB = {  # the paper's IMDb validation error (%), Tables 4-7 (all 25,000 
     'Freez': 6.37, 'Freez + discr': 5.39, 'Freez + stlr': 5.04, 'Freez + cos': 5.70, 'Freez + discr + stlr': 5.00}
 PAPER_ERRORS = {'TREC-6': PAPER_TREC6, 'IMDb': PAPER_IMDB}
 
+def _paper_errors(paper:str) -> dict:
+    "The paper's errors for the dataset named `paper` (a key of `PAPER_ERRORS`, any case)."
+    names = {k.lower(): k for k in PAPER_ERRORS}
+    if paper.lower() not in names: raise ValueError(f"paper={paper!r}: expected one of {list(PAPER_ERRORS)}")
+    return PAPER_ERRORS[names[paper.lower()]]
+
 # %% ../nbs/13_ablations.ipynb #d503c10a
 def paired_difference(full:dict, # seed -> test error (%) of full ULMFiT
                       ablated:dict, # seed -> test error (%) of the ablated recipe
@@ -66,7 +72,7 @@ def ablation_table(errors:dict, # `seed_errors` output
         out.append({'row': row, 'seeds': len(e), 'error %': f"{e.mean():.2f} ± {e.std(ddof=1):.2f}",
                     f'vs {base} (points)': f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]" if d else '',
                     'beyond noise': ('yes' if d['beyond_noise'] else 'no') if d else '',
-                    f'paper ({paper} valid)': PAPER_ERRORS[paper].get(row, float('nan'))})
+                    f'paper ({paper} valid)': _paper_errors(paper).get(row, float('nan'))})
     return pd.DataFrame(out).set_index('row')
 
 # %% ../nbs/13_ablations.ipynb #8d3a3cb9
@@ -82,7 +88,7 @@ def plot_paired(errors:dict, # `seed_errors` output
     for s in seeds: ax.plot(range(len(rows)), [errors[r][s] for r in rows], 'o-', color='grey', alpha=0.5, lw=1, ms=3)
     means = [np.mean([errors[r][s] for s in seeds]) for r in rows]
     ax.plot(range(len(rows)), means, 'D', color='C0', ms=7, label=f'mean of {len(seeds)} seeds (grey: one seed)')
-    theirs = [PAPER_ERRORS[paper].get(r, np.nan) for r in rows]
+    theirs = [_paper_errors(paper).get(r, np.nan) for r in rows]
     if not np.isnan(theirs).all(): ax.plot(range(len(rows)), theirs, 's', color='C3', ms=6, label=f"the paper's ({paper} validation)")
     ax.set_xticks(range(len(rows)), [r.replace(' + ', '\n+ ') for r in rows], fontsize=8)
     ax.set(ylabel='error %', title=title, xlim=(-0.5, len(rows) - 0.5)); ax.legend(fontsize=7); ax.grid(alpha=0.3, axis='y')
@@ -96,19 +102,20 @@ def plot_costs(errors:dict, # `seed_errors` output, with an 'ULMFiT' row
                baseline:float, # test error (%) of the simple baseline on the same data, drawn as a dashed line
                paper:str='TREC-6', # the dataset of `PAPER_ERRORS` whose paper costs are drawn
                title:str='', # the figure's title
+               baseline_label:str='TF-IDF + logistic regression', # the baseline's name in the legend
               ):
     "Per ablation, the paired error difference to full ULMFiT (mean, 95% interval) beside the paper's, and the baseline's."
     import matplotlib.pyplot as plt
-    names = [r for r in ablation_table(errors, paper=paper).index if r not in ('ULMFiT', 'Freez + discr + stlr')]
+    names = [r for r in ABLATIONS if r in errors and r not in ('ULMFiT', 'Freez + discr + stlr')]   # ablation_table's order
     diffs = [paired_difference(errors['ULMFiT'], errors[r]) for r in names]
     fig, ax = plt.subplots(figsize=(6.4, 0.38 * len(names) + 1.2))
     y = np.arange(len(names))[::-1]
     ax.errorbar([d['mean'] for d in diffs], y, xerr=[[d['mean'] - d['low'] for d in diffs], [d['high'] - d['mean'] for d in diffs]],
                 fmt='D', color='C0', capsize=3, label=f'ours: mean of {_span([d["n"] for d in diffs])} paired seeds, 95% interval')
-    theirs = PAPER_ERRORS[paper]
+    theirs = _paper_errors(paper)
     ax.plot([theirs.get(r, np.nan) - theirs['ULMFiT'] for r in names], y, 's', color='C3', label=f"the paper's ({paper} validation)")
     ax.axvline(0, color='grey', lw=0.8); ax.set_yticks(y, names, fontsize=8)
-    ax.axvline(baseline - np.mean(list(errors['ULMFiT'].values())), color='C2', ls='--', lw=1, label='TF-IDF + logistic regression')
+    ax.axvline(baseline - np.mean(list(errors['ULMFiT'].values())), color='C2', ls='--', lw=1, label=baseline_label)
     ax.set(xlabel='error % minus full ULMFiT (points)', title=title)
     ax.legend(fontsize=7, loc='lower right'); fig.tight_layout()
     return fig

@@ -13,11 +13,13 @@ ran on (`commit`): across code versions a seed's accuracy moves (see 13).
 `--dataset imdb` runs the rows of `IMDB_ROWS` (those that isolate STLR, discriminative rates, gradual unfreezing,
 pretraining and LM fine-tuning) on `--labels` labelled reviews, drawn per seed exactly as `low_shot.py` draws them,
 tested on its fixed 1,000 test reviews and with its IMDb settings: so the `ULMFiT` and `without pretraining` rows are
-the configurations of its `ulmfit` and `scratch` arms at that label count, and a seed repeats their runs.
+the configurations of its `ulmfit` and `scratch` arms at that label count (on the same code version a seed repeats
+their runs).
 'vanilla LM' (Table 5) turns dropout off in stages 2 and 3 only: the shipped stage 1 was pretrained with AWD-LSTM's
 dropouts, and pretraining one without (83 minutes on this class of machine) is not part of this run. 'Freez + discr +
 stlr' is full ULMFiT by definition and shares its runs. Every run is appended to `<out>.runs.jsonl` as it finishes and a
-rerun skips those, so the command can be stopped and continued. `<out>` holds per row the accuracies per seed and the
+rerun skips those and the runs kept in `<out>` (the log is not committed), so the command can be stopped and
+continued. `<out>` holds per row the accuracies per seed and the
 paired differences to full ULMFiT (same seed: same labelled examples, validation split and initialisation of what both
 train).
 """
@@ -74,6 +76,12 @@ def summary(runs:list, rows:list) -> list:
         out.append(d)
     return out
 
+def checked_out() -> str|None:
+    "The commit the runs are made on, '-dirty' when the tree has changes (None outside a git checkout)."
+    head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True)
+    if head.returncode: return None
+    return head.stdout.strip() + ('-dirty' if subprocess.run(['git', 'diff', '--quiet', 'HEAD']).returncode else '')
+
 def main():
     from ulmfit_nbdev.config import ABLATIONS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -93,21 +101,21 @@ def main():
     a.out = a.out or 'benchmarks/results/' + '_'.join(['ablations', *parts]) + '.json'   # e.g. ablations_imdb_500.json
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     from ulmfit_nbdev.training import read_log
-    done = [r for r in read_log(log) if r.get('labels') == labels and r.get('tiny', False) == a.tiny]   # no other table's runs
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    logged = read_log(log)
+    kept = [r for r in previous.get('runs', []) if (r['row'], r['seed']) not in {(x['row'], x['seed']) for x in logged}]
+    done = [r for r in logged + kept if r.get('labels') == labels and r.get('tiny', False) == a.tiny]   # no other table's runs
     have = {(r['row'], r['seed']) for r in done}
     todo = [(row, int(s)) for row in rows if row not in SAME_AS for s in a.seeds.split(',') if (row, int(s)) not in have]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
     if a.no_run: todo = []                                        # only write <out> from the runs logged so far
-    started = time.time()
-    git = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True)
-    commit = git.stdout.strip() + ('-dirty' if subprocess.run(['git', 'diff', '--quiet', 'HEAD']).returncode else '') if git.returncode == 0 else None
+    started, commit = time.time(), checked_out()
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
         futures = [pool.submit(run, *job, a.tiny, 1, a.dataset, labels) for job in todo]
         for future in concurrent.futures.as_completed(futures):
             r = {**future.result(), **({'tiny': True} if a.tiny else {}), 'commit': commit}; done.append(r)
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
             print(f"{r['row']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
-    previous = json.loads(out.read_text()) if out.exists() else {}
     command = previous.get('command') if a.no_run and previous.get('command') else 'python ' + ' '.join(sys.argv)
     when = dict(seconds=round(time.time() - started), workers=a.workers,
                 date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))

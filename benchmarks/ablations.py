@@ -23,7 +23,7 @@ continued. `<out>` holds per row the accuracies per seed and the
 paired differences to full ULMFiT (same seed: same labelled examples, validation split and initialisation of what both
 train).
 """
-import argparse, concurrent.futures, datetime, json, multiprocessing, subprocess, sys, time
+import argparse, concurrent.futures, datetime, json, multiprocessing, sys, time
 from pathlib import Path
 
 SAME_AS = {'Freez + discr + stlr': 'ULMFiT'}                    # identical settings: one set of runs
@@ -76,12 +76,6 @@ def summary(runs:list, rows:list) -> list:
         out.append(d)
     return out
 
-def checked_out() -> str|None:
-    "The commit the runs are made on, '-dirty' when the tree has changes (None outside a git checkout)."
-    head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True)
-    if head.returncode: return None
-    return head.stdout.strip() + ('-dirty' if subprocess.run(['git', 'diff', '--quiet', 'HEAD']).returncode else '')
-
 def main():
     from ulmfit_nbdev.config import ABLATIONS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -100,11 +94,10 @@ def main():
     parts = [a.dataset] * (a.dataset != 'trec') + [str(labels)] * (labels != DEFAULTS[a.dataset]['labels']) + ['tiny'] * a.tiny
     a.out = a.out or 'benchmarks/results/' + '_'.join(['ablations', *parts]) + '.json'   # e.g. ablations_imdb_500.json
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
-    from ulmfit_nbdev.training import read_log
+    from low_shot import runs_so_far, checked_out
     previous = json.loads(out.read_text()) if out.exists() else {}
-    logged = read_log(log)
-    kept = [r for r in previous.get('runs', []) if (r['row'], r['seed']) not in {(x['row'], x['seed']) for x in logged}]
-    done = [r for r in logged + kept if r.get('labels') == labels and r.get('tiny', False) == a.tiny]   # no other table's runs
+    done = [r for r in runs_so_far(out, lambda r: (r['row'], r['seed'], r.get('labels'), r.get('tiny', False)))
+            if r.get('labels') == labels and r.get('tiny', False) == a.tiny]   # no other table's runs
     have = {(r['row'], r['seed']) for r in done}
     todo = [(row, int(s)) for row in rows if row not in SAME_AS for s in a.seeds.split(',') if (row, int(s)) not in have]
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)

@@ -21,9 +21,9 @@ cache, 1 thread per variant, in parallel) and its row keeps that model's WikiTex
 (`stage1_perplexity`, read from the training log kept with the weights): accuracy against stage-1 perplexity is what
 `--variant` over pretraining budgets measures.
 """
-import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, subprocess, sys, time
+import argparse, concurrent.futures, datetime, functools, json, multiprocessing, statistics, sys, time
 from pathlib import Path
-from low_shot import IMDB_UNLABELLED                              # the low-shot benchmark's 2,000 unlabelled IMDb reviews
+from low_shot import IMDB_UNLABELLED, checked_out, runs_so_far   # the low-shot benchmark's 2,000 unlabelled IMDb reviews; its run log
 
 DEV_SIZE, DEV_SEED = 500, 100
 BASE = dict(clas_min_steps=300, lm_min_steps=100, precision='fp32')
@@ -113,10 +113,8 @@ def main():
     if a.arm == 'tfidf' and any(variants.values()): sys.exit("few_label_dev.py: --arm tfidf takes no recipe changes (give NAME: alone)")
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    logged = {(r['variant'], r['labels'], r['arm'], r['seed']) for r in done}   # the log is not committed: <out>'s runs count too
-    done += [r for r in (json.loads(out.read_text()).get('runs', []) if out.exists() else [])   # (without probabilities:
-             if (r['variant'], r['labels'], r['arm'], r['seed']) not in logged]                   # an ensemble over them needs reruns)
+    done = runs_so_far(out, lambda r: (r['variant'], r['labels'], r['arm'], r['seed']))   # <out>'s runs have no probabilities:
+                                                                                          # an ensemble over them needs reruns
     done = [{'dataset': 'trec', **r} for r in done]                # the first runs were all TREC-6
     if (other := {r['dataset'] for r in done} - {a.dataset}): sys.exit(f"few_label_dev.py: {log} holds {other.pop()} runs: give another --out")
     for r in done:                                                # a name means one set of changes, run after run
@@ -162,7 +160,7 @@ def main():
         if arm == a.arm and stage1.get(name) is not None: row['stage1_perplexity'] = stage1[name]
         elif 'stage1_perplexity' in (old := next((r for r in previous.get('rows', []) if (r['variant'], r['labels'], r['arm']) == (name, row['labels'], arm)), {})):
             row['stage1_perplexity'] = old['stage1_perplexity']
-    commit = subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()   # -dirty: uncommitted changes
+    commit = checked_out()
     out.write_text(json.dumps(dict(dataset=a.dataset, rows=list(rows.values()), base=BASE, preset='cpu', dev=dict(size=DEV_SIZE, seed=DEV_SEED),
                                    **({'note': a.note or previous['note']} if a.note or 'note' in previous else {}),
                                    commands=previous.get('commands', []) + [f"python {' '.join(sys.argv)}  (commit {commit})"],

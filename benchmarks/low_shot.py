@@ -6,14 +6,14 @@ fine-tuning on every training text, labelled or not) and TF-IDF + logistic regre
     python benchmarks/low_shot.py [--dataset trec|imdb] [--labels 100,200,500,1000,2000,all] [--arms scratch,ulmfit,ulmfit_semi,tfidf]
                                   [--seeds 0,1,2] [--workers 2] [--out benchmarks/results/low_shot.json]
 
-Every run is appended to `<out>.runs.jsonl` as it finishes, and a rerun skips the runs already there, so the command
-can be stopped and continued; `<out>` then holds `rows` of {dataset, labels, arm, accuracies} (one accuracy per seed),
+Every run is appended to `<out>.runs.jsonl` as it finishes, and a rerun skips the runs already there or kept in
+`<out>` (the log is not committed), so the command can be stopped and continued; `<out>` then holds `rows` of {dataset, labels, arm, accuracies} (one accuracy per seed),
 and per dataset its settings and every command that added runs (with its settings and the date it finished). The labelled subset of seed s is a class-stratified sample drawn with
 seed s; all neural arms share the `cpu` preset and at least `--min-steps` classifier steps. IMDb is sized for a CPU:
 1,000 test reviews (500 per class, fixed), and for the semi-supervised arm 2,000 of the unlabelled reviews (fixed);
 its runs use `--min-steps 100` (labels 100, 200, 500, 1,000, 2,000).
 """
-import argparse, concurrent.futures, datetime, functools, json, multiprocessing, sys, time
+import argparse, concurrent.futures, datetime, functools, json, multiprocessing, subprocess, sys, time
 from pathlib import Path
 
 ARMS = ('scratch', 'ulmfit', 'ulmfit_semi', 'tfidf')
@@ -35,6 +35,18 @@ def load(dataset:str):
         unlabelled = imdb['unsup'].sample(IMDB_UNLABELLED, random_state=0).text.tolist()
         return imdb['train'][['text', 'label']], test, unlabelled, False
     raise ValueError(f"unknown dataset {dataset!r}")
+
+def runs_so_far(out:Path, key) -> list:
+    "Every run in `<out>.runs.jsonl`, then the runs kept in `out` that the log lacks (the log is not committed), by `key(run)`."
+    from ulmfit_nbdev.training import read_log
+    logged = read_log(Path(f'{out}.runs.jsonl'))
+    seen = {key(r) for r in logged}
+    kept = json.loads(out.read_text()).get('runs', []) if out.exists() else []
+    return logged + [r for r in kept if key(r) not in seen]
+
+def checked_out() -> str:
+    "The commit the runs are made on, '-dirty' when the tree has changes (empty outside a git checkout)."
+    return subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()
 
 def run(dataset, labels, arm, seed, settings, threads=1) -> dict:
     "One run: the test accuracy of `arm` with `labels` labelled examples and `seed`."
@@ -73,12 +85,12 @@ def main():
     ap.add_argument('--no-run', action='store_true', help='run nothing: write <out> from the runs already logged')
     a = ap.parse_args()
     from ulmfit_nbdev.cli import parse_settings
-    from ulmfit_nbdev.training import read_log
     settings = {**dict(clas_min_steps=a.min_steps, lm_min_steps=a.min_steps // 3, precision='fp32'),   # fp32, as the stored runs
                 **parse_settings(a.set)}                                                            # --set has the last word
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = read_log(log)
+    key = lambda r: (r['dataset'], r['labels'], r['arm'], r['seed'])
+    done = runs_so_far(out, key)                                   # a fresh clone has <out>'s runs but no log
     n_all = {d: len(load(d)[0]) for d in {a.dataset} | {r['dataset'] for r in done}}   # 'all' labels, counted
     count = lambda d, l: n_all[d] if l == 'all' else int(l)
     have = {(r['dataset'], count(r['dataset'], r['labels']), r['arm'], r['seed']) for r in done}
@@ -93,7 +105,7 @@ def main():
             r = future.result()
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')
             print(f"{r['dataset']} {r['labels']} {r['arm']} seed {r['seed']}: {r['accuracy']:.3f} ({r['seconds']:.0f}s)", file=sys.stderr, flush=True)
-    done = read_log(log)                                           # the whole log again: with this invocation's runs and any
+    done = runs_so_far(out, key)                                   # the whole log again: with this invocation's runs and any
     n_all.update({d: len(load(d)[0]) for d in {r['dataset'] for r in done} - set(n_all)})   # that another one logged meanwhile
     previous = json.loads(out.read_text()) if out.exists() else {}
     per_dataset = previous.get('datasets', {})                    # each dataset's settings and the commands that made its runs

@@ -65,14 +65,14 @@ def ablation_table(errors:dict, # `seed_errors` output
                    paper:str='TREC-6', # the dataset of `PAPER_ERRORS` whose paper errors go beside ours
                   ) -> pd.DataFrame:
     "Per row: test error mean ± std over seeds, the paired difference to `base` with its 95% interval, the paper's error."
-    out = []
+    out, theirs = [], _paper_errors(paper)
     for row in rows or [r for r in ABLATIONS if r in errors]:
         e = np.array(list(errors[row].values()))
         d = paired_difference(errors[base], errors[row]) if row != base else None
         out.append({'row': row, 'seeds': len(e), 'error %': f"{e.mean():.2f} ± {e.std(ddof=1):.2f}",
                     f'vs {base} (points)': f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]" if d else '',
                     'beyond noise': ('yes' if d['beyond_noise'] else 'no') if d else '',
-                    f'paper ({paper} valid)': _paper_errors(paper).get(row, float('nan'))})
+                    f'paper ({paper} valid)': theirs.get(row, float('nan'))})
     return pd.DataFrame(out).set_index('row')
 
 # %% ../nbs/13_ablations.ipynb #8d3a3cb9
@@ -88,7 +88,8 @@ def plot_paired(errors:dict, # `seed_errors` output
     for s in seeds: ax.plot(range(len(rows)), [errors[r][s] for r in rows], 'o-', color='grey', alpha=0.5, lw=1, ms=3)
     means = [np.mean([errors[r][s] for s in seeds]) for r in rows]
     ax.plot(range(len(rows)), means, 'D', color='C0', ms=7, label=f'mean of {len(seeds)} seeds (grey: one seed)')
-    theirs = [_paper_errors(paper).get(r, np.nan) for r in rows]
+    paper_errors = _paper_errors(paper)
+    theirs = [paper_errors.get(r, np.nan) for r in rows]
     if not np.isnan(theirs).all(): ax.plot(range(len(rows)), theirs, 's', color='C3', ms=6, label=f"the paper's ({paper} validation)")
     ax.set_xticks(range(len(rows)), [r.replace(' + ', '\n+ ') for r in rows], fontsize=8)
     ax.set(ylabel='error %', title=title, xlim=(-0.5, len(rows) - 0.5)); ax.legend(fontsize=7); ax.grid(alpha=0.3, axis='y')

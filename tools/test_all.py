@@ -114,6 +114,8 @@ def check_benchmarks():
             'trec_breakdown.py (tiny)': [py, b/'trec_breakdown.py', '--labels', '100', '--seeds', '0', '--workers', '1', '--out', f'{d}/trec_breakdown.json',
                                          *[x for kv in tiny.split(',') for x in ('--set', kv)]],
             'ablations.py (tiny)': [py, b/'ablations.py', '--tiny', '--rows', 'ULMFiT;Last', '--seeds', '0,1', '--workers', '1', '--out', f'{d}/ablations.json'],
+            'ablations.py --dataset imdb (tiny)': [py, b/'ablations.py', '--dataset', 'imdb', '--tiny', '--rows', 'Last', '--seeds', '0', '--workers', '1',
+                                                   '--out', f'{d}/ablations_imdb.json'],
             'cpu_recipe.py (tiny)': [py, b/'cpu_recipe.py', '--tiny', '--datasets', 'trec', '--seeds', '0', '--threads', '1', '--out', f'{d}/cpu_recipe.json'],
             'csv_check.py (tiny)': [py, b/'csv_check.py', '--datasets', 'trec', '--seeds', '0', '--max-train', '300', '--threads', '1',
                                     '--set', 'lm_epochs=1', '--set', 'clas_epochs=4', '--out', f'{d}/csv_check.json'],

@@ -115,7 +115,7 @@ def main():
                                              if 'command' in entry else [])
         if entry.get('settings', settings) != settings:
             print(f"note: {a.dataset}'s runs now mix settings: {entry['settings']} before, {settings} now", file=sys.stderr)
-        commands.append(dict(command='python ' + ' '.join(sys.argv), settings=settings,      # date: when it finished
+        commands.append(dict(command='python ' + ' '.join(sys.argv), settings=settings, commit=checked_out(),  # date: when it finished
                              date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')))
         entry.update(settings=settings, command=commands[-1]['command'], date=commands[-1]['date'], commands=commands)
     out.write_text(json.dumps(dict(rows=summary(done, n_all), preset='cpu', datasets=per_dataset, runs=done), indent=1))

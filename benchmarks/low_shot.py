@@ -63,8 +63,10 @@ def run(dataset, labels, arm, seed, settings, threads=1) -> dict:
         config = make_config('cpu', {**settings, 'seed': seed, **({'pretrain': 'none'} if arm == 'scratch' else {})})
         # semi-supervised: LM fine-tuning also reads the unlabelled texts (TREC-6 has none: its unused training questions)
         extra = (list(unlabelled) or train.text[~train.index.isin(labelled.index)].tolist()) if arm == 'ulmfit_semi' else None
-        accuracy = run_recipe(labelled, test, config.to_dict(), get_pretrained(config), threads, extra, pretokenized)['accuracy']
-    return dict(dataset=dataset, labels=labels, arm=arm, seed=seed, accuracy=float(accuracy), seconds=round(time.time() - start, 1))
+        done = run_recipe(labelled, test, config.to_dict(), get_pretrained(config), threads, extra, pretokenized)
+        accuracy, choices = done['accuracy'], done['lr_decay_choices']
+    return dict(dataset=dataset, labels=labels, arm=arm, seed=seed, accuracy=float(accuracy), seconds=round(time.time() - start, 1),
+                **({'lr_decay_choices': choices} if arm != 'tfidf' and len(choices) > 1 else {}))   # --set clas_lr_decay_choices=[...]
 
 def summary(runs:list, n_all:dict) -> list:
     "`low_shot_rows` of the runs ('all' labels counted); TREC-6 has no unlabelled text: with all labels, semi = supervised."

@@ -100,11 +100,12 @@ def train_command(args) -> dict:
         try: result = ulmfit(train, test, config, out_dir=out, cache_dir=_cache_dir(), progress=say, pretrained=pretrained)
         except ValueError as e: raise _in_file(args.test_csv if str(e).startswith('test:') else args.csv or args.folder, e) from None
     train, valid = result['train_df'], result['valid_df']                 # ulmfit()'s split: the baseline gets the same one
-    path = export_classifier(out/'classifier.pth', result['learner'].model, result['itos'], result['classes'], config)
+    path = export_classifier(out/'classifier.pth', result['learner'].model, result['itos'], result['classes'], result['config'])
     if not args.keep_checkpoints:
         for checkpoint in out.glob('*.ckpt'): checkpoint.unlink()
     summary = dict(model=str(path), classes=result['classes'], valid_accuracy=result['valid_accuracy'],
                    tfidf_valid_accuracy=tfidf_logreg_accuracy(train.text, train.label, valid.text, valid.label))
+    if len(result['lr_decay_choices']) > 1: summary.update(lr_decay_choices=result['lr_decay_choices'])
     if test is not None: summary.update(test_accuracy=result['accuracy'], tfidf_test_accuracy=tfidf_logreg_accuracy(
         train.text, train.label, test.text, test.label.astype(str)))
     say(f"ULMFiT: valid accuracy {summary['valid_accuracy']:.2%}; TF-IDF + logistic regression on the same split: "
@@ -192,7 +193,8 @@ def run_recipe(train, test, # labelled training and test texts
     start = time.time()
     with training_output(True):
         result = ulmfit(train, test, ULMFiTConfig.from_dict(config), unlabeled=unlabeled, pretokenized=pretokenized, pretrained=pretrained)
-    return dict(accuracy=result['accuracy'], valid_accuracy=result['valid_accuracy'], seconds=round(time.time() - start, 1),
+    return dict(accuracy=result['accuracy'], valid_accuracy=result['valid_accuracy'], lr_decay_choices=result['lr_decay_choices'],
+                seconds=round(time.time() - start, 1),
                 stage_seconds={k: round(v, 1) for k, v in result['seconds'].items()}, records=result['records'],
                 probabilities=result['test_probabilities'].numpy(), classes=result['classes'])
 

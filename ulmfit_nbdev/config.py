@@ -9,7 +9,7 @@ __all__ = ['PRETRAIN_SOURCES', 'PRECISIONS', 'CHOICES', 'PRESETS', 'ABLATIONS', 
 
 # %% ../nbs/09a_config.ipynb #0e656cd3
 import hashlib, json, math
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, asdict, field, fields, replace
 from fastcore.basics import patch
 from functools import partial
 from .awd_lstm import AWDLSTMConfig, language_model, reverse_stream
@@ -71,6 +71,8 @@ class ULMFiTConfig:
     clas_min_steps:int=target(0) # at least this many steps: more epochs (in the last unfreezing step) when labels are few
     clas_lr:float=target(CLASSIFIER_LR) # η^L, the top group's peak rate
     clas_discriminative:bool=target(True) # eq. 2 rates; False: every group gets `clas_lr`
+    clas_lr_decay:float|None=target(None) # ξ of eq. 2 in stage 3 (None: `lr_decay`, the ξ of both stages)
+    clas_lr_decay_choices:tuple=target(()) # try stage 3 with each ξ (1: one rate for every group) and keep the run best on validation
     clas_schedule:str=target('stlr') # a key of SCHEDULES
     unfreezing:str=target('gradual') # a key of UNFREEZING
     head_size:int=target(50) # hidden units of the classifier head (§3.3)
@@ -92,6 +94,11 @@ class ULMFiTConfig:
                 raise ValueError(f"ULMFiTConfig.{name}={getattr(self, name)!r}; expected one of {list(allowed)}")
         if self.max_tokens is not None and self.max_tokens < self.max_len:
             raise ValueError(f"ULMFiTConfig.max_tokens={self.max_tokens} is below max_len={self.max_len}: BPT3C would lose tokens it trains on")
+        object.__setattr__(self, 'clas_lr_decay_choices', tuple(self.clas_lr_decay_choices))   # a list (JSON, --set) reads as a tuple
+        if any(not isinstance(xi, (int, float)) or xi <= 0 for xi in self.clas_lr_decay_choices):
+            raise ValueError(f"ULMFiTConfig.clas_lr_decay_choices={self.clas_lr_decay_choices!r}; expected positive numbers (ξ of eq. 2)")
+        if self.clas_lr_decay_choices and not self.clas_discriminative:
+            raise ValueError("ULMFiTConfig.clas_lr_decay_choices needs clas_discriminative=True (one rate is the choice ξ = 1)")
 
 # %% ../nbs/09a_config.ipynb #e861c7a0
 @patch
@@ -105,7 +112,7 @@ def from_dict(cls:ULMFiTConfig, d:dict, source:str='configuration'):
     if not isinstance(d, dict): raise ValueError(f"{source}: expected a JSON object of settings, found {type(d).__name__}")
     names = {f.name for f in fields(cls)}
     if unknown := sorted(set(d) - names): raise ValueError(f"{source}: unknown setting(s) {unknown}")
-    try: return cls(**{k: tuple(v) if k == 'betas' else v for k, v in d.items()})
+    try: return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})   # JSON has lists; the fields, tuples
     except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None
 
 # %% ../nbs/09a_config.ipynb #af4afc0b
@@ -137,7 +144,13 @@ def optimizer(self:ULMFiTConfig):
 def group_lrs(self:ULMFiTConfig, stage:str, n_groups:int):
     "Peak rate of each layer group in `stage` ('lm' or 'classifier'), input side first."
     lr, discriminative = (self.lm_lr, self.lm_discriminative) if stage == 'lm' else (self.clas_lr, self.clas_discriminative)
-    return discriminative_lrs(lr, n_groups, self.lr_decay if discriminative else 1.)
+    xi = self.lr_decay if stage == 'lm' or self.clas_lr_decay is None else self.clas_lr_decay
+    return discriminative_lrs(lr, n_groups, xi if discriminative else 1.)
+
+@patch
+def classifier_candidates(self:ULMFiTConfig) -> list:
+    "The configurations stage 3 tries: one per ξ of `clas_lr_decay_choices`, or this one alone when it names none."
+    return [replace(self, clas_lr_decay=float(xi)) for xi in self.clas_lr_decay_choices] or [self]
 
 @patch
 def epochs(self:ULMFiTConfig, stage:str, batches_per_epoch:int) -> int:

@@ -8,7 +8,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pipeline.html.md"""
 __all__ = ['SHIPPED_STAGE1', 'SHIPPED_STAGE1_BWD', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_lm',
            'shipped_stage1', 'stage1_problem', 'get_pretrained', 'corpus_name', 'stage1_perplexity',
            'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled', 'label_classes',
-           'class_indices', 'warn_long', 'evaluate', 'ulmfit', 'plot_metrics']
+           'class_indices', 'warn_long', 'evaluate', 'classifier_xi', 'choose_classifier', 'ulmfit', 'plot_metrics']
 
 # %% ../nbs/09c_pipeline.ipynb #1648fbfd
 import hashlib, json, time, warnings
@@ -225,6 +225,7 @@ def train_classifier(train_ids:list, train_labels, # training documents (id tens
                      out_dir=None, # where the checkpoint and metrics.jsonl go (None: nowhere)
                      records:list|None=None, # per-epoch records are appended here
                      cbs:list|None=None, # extra callbacks for every fit
+                     name:str='classifier', # names the checkpoint file and the fits (their records)
                     ) -> Learner:
     "Stage 3: the classifier on the fine-tuned encoder, trained step by step of the unfreezing plan."
     set_seed(config.seed)
@@ -232,9 +233,9 @@ def train_classifier(train_ids:list, train_labels, # training documents (id tens
     if encoder is not None: load_encoder(learn.model, encoder)
     learn.create_opt()
     n_groups, lrs = len(learn.opt.param_lists), config.group_lrs('classifier', len(learn.opt.param_lists))
-    fits = [Fit(n_epoch, lrs, config.clas_schedule, (FreezeSchedule([groups]),), f'classifier_{i}')
+    fits = [Fit(n_epoch, lrs, config.clas_schedule, (FreezeSchedule([groups]),), f'{name}_{i}')
             for i, (groups, n_epoch) in enumerate(unfreezing_steps(config.unfreezing, n_groups, config.epochs('classifier', len(learn.dls.train))))]
-    fit_stage(learn, fits, *_files(out_dir, 'classifier'), records, cbs, config.cut_frac, config.ratio)
+    fit_stage(learn, fits, *_files(out_dir, name), records, cbs, config.cut_frac, config.ratio)
     freeze_groups(learn.opt.param_lists, range(n_groups))            # every group trainable again (none frozen)
     return learn
 
@@ -287,6 +288,33 @@ def evaluate(model, # a trained classifier
     loss = float(torch.nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels))
     return dict(accuracy=accuracy_, error=1 - accuracy_, loss=loss, probabilities=probs)
 
+# %% ../nbs/09c_pipeline.ipynb #c7a1d0e3
+def classifier_xi(config:ULMFiTConfig) -> float:
+    "The ξ of eq. 2 that stage 3 of `config` uses (1: one rate for every layer group)."
+    if not config.clas_discriminative: return 1.
+    return config.lr_decay if config.clas_lr_decay is None else config.clas_lr_decay
+
+def choose_classifier(train_ids:list, train_labels, # training documents (id tensors) and class indices
+                      valid_ids:list, valid_labels, # validation documents and class indices: they choose
+                      itos:list, n_classes:int, config:ULMFiTConfig, # as for `train_classifier`
+                      encoder:dict|None=None, out_dir=None, # as for `train_classifier`
+                      records:list|None=None, # the kept run's per-epoch records are appended here
+                      cbs:list|None=None, # extra callbacks for every fit
+                     ) -> tuple: # (learner, its configuration, [{'lr_decay', 'valid_accuracy', 'valid_loss', 'kept'} per candidate])
+    "Stage 3 once per `config.classifier_candidates()`; the run best on validation (accuracy, then loss) is kept."
+    candidates, best, tried = config.classifier_candidates(), None, []
+    for candidate in candidates:
+        name, own = 'classifier' if len(candidates) == 1 else f'classifier_xi{classifier_xi(candidate):g}', []
+        learn = train_classifier(train_ids, train_labels, valid_ids, valid_labels, itos, n_classes, candidate, encoder, out_dir, own, cbs, name)
+        scores = evaluate(learn.model, valid_ids, valid_labels, candidate)
+        tried.append(dict(lr_decay=classifier_xi(candidate), valid_accuracy=scores['accuracy'], valid_loss=scores['loss'], kept=False))
+        if best is None or (scores['accuracy'], -scores['loss']) > best['score']:       # a tie keeps the earlier candidate
+            best = dict(score=(scores['accuracy'], -scores['loss']), learn=learn, config=candidate, records=own, tried=tried[-1])
+    best['tried']['kept'] = True
+    if records is not None: records.extend(best['records'])
+    return best['learn'], best['config'], tried
+
+
 # %% ../nbs/09c_pipeline.ipynb #32240162
 def _prepare(out_dir, config:ULMFiTConfig):
     "Create `out_dir` and save `config` there; refuse a folder that holds a run of another configuration."
@@ -322,7 +350,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
            pretrained=False, # a `get_pretrained` result to reuse (False: compute it here)
            cbs:list|None=None, # extra callbacks for every fit of stages 2 and 3
            progress=None, # called with a line naming each stage as it starts (e.g. `print`)
-          ) -> dict: # learner, language_model (stage 2's, if it ran here), itos, classes, config, records, accuracy, seconds, the split...
+          ) -> dict: # learner, language_model (stage 2's, if it ran here), itos, classes, config (stage 3's kept one), records, accuracy, seconds, the split...
     "Run the three ULMFiT stages: pretraining (or reuse), LM fine-tuning, classifier fine-tuning; evaluate on `test_df`."
     config = config or ULMFiTConfig()
     resolve_precision(config.precision)                           # a precision this machine cannot run fails here, not mid-fit
@@ -347,11 +375,15 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
     train_ids, valid_ids = numericalize(train_tokens, itos), numericalize(valid_tokens, itos)
     train_y, valid_y = class_indices(train_df.label, classes), class_indices(valid_df.label, classes)
     warn_long(train_ids + valid_ids, config.max_tokens)
-    say(f"stage 3/3, classifier fine-tuning on {len(train_ids):,} labelled texts, {len(classes)} classes, {config.unfreezing} unfreezing")
-    learn = train_classifier(train_ids, train_y, valid_ids, valid_y, itos, len(classes), config, encoder, out_dir, records, cbs)
+    say(f"stage 3/3, classifier fine-tuning on {len(train_ids):,} labelled texts, {len(classes)} classes, {config.unfreezing} unfreezing"
+        + (f", once per ξ of {list(config.clas_lr_decay_choices)}" if config.clas_lr_decay_choices else ''))
+    learn, chosen, tried = choose_classifier(train_ids, train_y, valid_ids, valid_y, itos, len(classes), config, encoder, out_dir, records, cbs)
+    if len(tried) > 1: say('stage 3/3: validation accuracy ' + ', '.join(f"ξ = {t['lr_decay']:g}: {t['valid_accuracy']:.1%}" for t in tried)
+                           + f"; kept ξ = {classifier_xi(chosen):g}")
     seconds['classifier'] = time.time() - start
-    result = dict(learner=learn, language_model=language_model, itos=list(itos), classes=classes, config=config, records=records,
-                  seconds=seconds, train_df=train_df, valid_df=valid_df, valid_accuracy=evaluate(learn.model, valid_ids, valid_y, config)['accuracy'])
+    result = dict(learner=learn, language_model=language_model, itos=list(itos), classes=classes, config=chosen, records=records,
+                  seconds=seconds, train_df=train_df, valid_df=valid_df, lr_decay_choices=tried,
+                  valid_accuracy=next(t['valid_accuracy'] for t in tried if t['kept']))
     if test_df is not None:
         test = evaluate(learn.model, numericalize(tokenize(test_df.text, pretokenized), itos), class_indices(test_df.label, classes), config)
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])

@@ -8,8 +8,8 @@ TF-IDF + logistic-regression baseline that `ulmfit train` itself reports on the 
 TREC-6: all 5,452 training questions and the 500 test questions, as raw text. IMDb: `--imdb-train` reviews of the
 25,000 training ones (balanced, drawn with seed 0) and the 1,000 test reviews `low_shot.py` uses (500 per class).
 Each (dataset, seed) is one `ulmfit train --csv train.csv --test-csv test.csv --seed S` in a fresh process; its JSON
-result (test accuracy and `tfidf_test_accuracy`; with `--set clas_lr_decay_choices=[...]`, each ξ's validation accuracy
-and which was kept) is kept, with the command and the date.
+result (test accuracy and `tfidf_test_accuracy`; with `--set clas_lr_decay_choices=[...]`, each ξ's validation and test
+accuracy and which one the validation split kept) is kept, with the command and the date.
 """
 import argparse, datetime, json, os, subprocess, sys, tempfile, time
 from statistics import mean
@@ -50,7 +50,7 @@ def main():
                                     tfidf_valid_accuracy=r['tfidf_valid_accuracy'], seconds=round(time.time() - t0, 1),
                                     **({'lr_decay_choices': r['lr_decay_choices']} if 'lr_decay_choices' in r else {})))
                 print(f"{dataset} seed {seed}: ulmfit train {r['test_accuracy']:.3f} vs TF-IDF + LR {r['tfidf_test_accuracy']:.3f} "
-                      f"({time.time() - t0:.0f}s)" + ''.join(f"; ξ = {c['lr_decay']:g}: valid {c['valid_accuracy']:.3f}{' (kept)' if c['kept'] else ''}"
+                      f"({time.time() - t0:.0f}s)" + ''.join(f"; ξ = {c['lr_decay']:g}: valid {c['valid_accuracy']:.3f}, test {c['test_accuracy']:.3f}{' (kept)' if c['kept'] else ''}"
                                              for c in r.get('lr_decay_choices', [])), file=sys.stderr, flush=True)
     summary = {ds: dict(ulmfit=mean([r['test_accuracy'] for r in results if r['dataset'] == ds]),
                         tfidf=mean([r['tfidf_test_accuracy'] for r in results if r['dataset'] == ds]))

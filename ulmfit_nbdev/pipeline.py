@@ -300,6 +300,7 @@ def choose_classifier(train_ids:list, train_labels, # training documents (id ten
                       encoder:dict|None=None, out_dir=None, # as for `train_classifier`
                       records:list|None=None, # the kept run's per-epoch records are appended here
                       cbs:list|None=None, # extra callbacks for every fit
+                      test_ids:list|None=None, test_labels=None, # when choosing: each candidate's test accuracy is reported, never used
                      ) -> tuple: # (learner, its configuration, [{'lr_decay', 'valid_accuracy', 'valid_loss', 'kept'} per candidate])
     "Stage 3 once per `config.classifier_candidates()`; the run best on validation (accuracy, then loss) is kept."
     candidates, best, tried = config.classifier_candidates(), None, []
@@ -308,6 +309,7 @@ def choose_classifier(train_ids:list, train_labels, # training documents (id ten
         learn = train_classifier(train_ids, train_labels, valid_ids, valid_labels, itos, n_classes, candidate, encoder, out_dir, own, cbs, name)
         scores = evaluate(learn.model, valid_ids, valid_labels, candidate)
         tried.append(dict(lr_decay=classifier_xi(candidate), valid_accuracy=scores['accuracy'], valid_loss=scores['loss'], kept=False))
+        if test_ids is not None and len(candidates) > 1: tried[-1]['test_accuracy'] = evaluate(learn.model, test_ids, test_labels, candidate)['accuracy']
         if best is None or (scores['accuracy'], -scores['loss']) > best['score']:       # a tie keeps the earlier candidate
             best = dict(score=(scores['accuracy'], -scores['loss']), learn=learn, config=candidate, records=own, tried=tried[-1])
     best['tried']['kept'] = True
@@ -377,7 +379,10 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
     warn_long(train_ids + valid_ids, config.max_tokens)
     say(f"stage 3/3, classifier fine-tuning on {len(train_ids):,} labelled texts, {len(classes)} classes, {config.unfreezing} unfreezing"
         + (f", once per ξ of {list(config.clas_lr_decay_choices)}" if config.clas_lr_decay_choices else ''))
-    learn, chosen, tried = choose_classifier(train_ids, train_y, valid_ids, valid_y, itos, len(classes), config, encoder, out_dir, records, cbs)
+    test_ids = None if test_df is None else numericalize(tokenize(test_df.text, pretokenized), itos)
+    test_y = None if test_df is None else class_indices(test_df.label, classes)
+    learn, chosen, tried = choose_classifier(train_ids, train_y, valid_ids, valid_y, itos, len(classes), config, encoder, out_dir, records, cbs,
+                                             test_ids, test_y)
     if len(tried) > 1: say('stage 3/3: validation accuracy ' + ', '.join(f"ξ = {t['lr_decay']:g}: {t['valid_accuracy']:.1%}" for t in tried)
                            + f"; kept ξ = {classifier_xi(chosen):g}")
     seconds['classifier'] = time.time() - start
@@ -385,7 +390,7 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
                   seconds=seconds, train_df=train_df, valid_df=valid_df, lr_decay_choices=tried,
                   valid_accuracy=next(t['valid_accuracy'] for t in tried if t['kept']))
     if test_df is not None:
-        test = evaluate(learn.model, numericalize(tokenize(test_df.text, pretokenized), itos), class_indices(test_df.label, classes), config)
+        test = evaluate(learn.model, test_ids, test_y, chosen)
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])
     return result
 

@@ -72,7 +72,7 @@ class ULMFiTConfig:
     clas_lr:float=target(CLASSIFIER_LR) # η^L, the top group's peak rate
     clas_discriminative:bool=target(True) # eq. 2 rates; False: every group gets `clas_lr`
     clas_lr_decay:float|None=target(None) # ξ of eq. 2 in stage 3 (None: `lr_decay`, the ξ of both stages)
-    clas_lr_decay_choices:tuple=target(()) # try stage 3 with each ξ (1: one rate for every group) and keep the run best on validation
+    clas_lr_decay_choices:tuple=target(()) # try stage 3 with each ξ (1: one rate for every group), keep the run best on validation; () : no choice
     clas_schedule:str=target('stlr') # a key of SCHEDULES
     unfreezing:str=target('gradual') # a key of UNFREEZING
     head_size:int=target(50) # hidden units of the classifier head (§3.3)
@@ -94,11 +94,24 @@ class ULMFiTConfig:
                 raise ValueError(f"ULMFiTConfig.{name}={getattr(self, name)!r}; expected one of {list(allowed)}")
         if self.max_tokens is not None and self.max_tokens < self.max_len:
             raise ValueError(f"ULMFiTConfig.max_tokens={self.max_tokens} is below max_len={self.max_len}: BPT3C would lose tokens it trains on")
-        object.__setattr__(self, 'clas_lr_decay_choices', tuple(self.clas_lr_decay_choices))   # a list (JSON, --set) reads as a tuple
-        if any(not isinstance(xi, (int, float)) or xi <= 0 for xi in self.clas_lr_decay_choices):
-            raise ValueError(f"ULMFiTConfig.clas_lr_decay_choices={self.clas_lr_decay_choices!r}; expected positive numbers (ξ of eq. 2)")
-        if self.clas_lr_decay_choices and not self.clas_discriminative:
-            raise ValueError("ULMFiTConfig.clas_lr_decay_choices needs clas_discriminative=True (one rate is the choice ξ = 1)")
+        self._check_xi()
+
+# %% ../nbs/09a_config.ipynb #c7a1d0e8
+def _is_xi(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+@patch
+def _check_xi(self:ULMFiTConfig):
+    "Stage 3's ξ settings: positive numbers, distinct, and only with eq. 2's rates on; the choices stored as a tuple."
+    name, choices = 'ULMFiTConfig.clas_lr_decay', self.clas_lr_decay_choices
+    if self.clas_lr_decay is not None and not _is_xi(self.clas_lr_decay):
+        raise ValueError(f"{name}={self.clas_lr_decay!r}; expected a positive number (ξ of eq. 2) or None")
+    if not isinstance(choices, (list, tuple)) or not all(map(_is_xi, choices)):
+        raise ValueError(f"{name}_choices={choices!r}; expected a list of positive numbers (ξ of eq. 2), e.g. [2.6, 1]")
+    if len({f'{xi:g}' for xi in choices}) < len(choices): raise ValueError(f"{name}_choices={choices!r}: a ξ named twice")
+    if (choices or self.clas_lr_decay is not None) and not self.clas_discriminative:
+        raise ValueError(f"{name}{'_choices' if choices else ''} needs clas_discriminative=True (one rate is ξ = 1)")
+    object.__setattr__(self, 'clas_lr_decay_choices', tuple(choices))   # a list (JSON, --set) is kept as a tuple
+
 
 # %% ../nbs/09a_config.ipynb #e861c7a0
 @patch

@@ -307,6 +307,7 @@ def choose_classifier(train_ids:list, train_labels, # training documents (id ten
     for candidate in candidates:
         name, own = 'classifier' if len(candidates) == 1 else f'classifier_xi{classifier_xi(candidate):g}', []
         learn = train_classifier(train_ids, train_labels, valid_ids, valid_labels, itos, n_classes, candidate, encoder, out_dir, own, cbs, name)
+        if out_dir is not None: own = [r for r in read_log(_files(out_dir, name)[1]) if r['stage'].startswith(f'{name}_')]   # resumed: every epoch
         scores = evaluate(learn.model, valid_ids, valid_labels, candidate)
         tried.append(dict(lr_decay=classifier_xi(candidate), valid_accuracy=scores['accuracy'], valid_loss=scores['loss'], kept=False))
         if test_ids is not None and len(candidates) > 1: tried[-1]['test_accuracy'] = evaluate(learn.model, test_ids, test_labels, candidate)['accuracy']

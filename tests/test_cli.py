@@ -1,6 +1,6 @@
 """`ulmfit train` interrupted in a separate process — Ctrl-C (SIGINT), `kill` (SIGTERM), `kill -9` — in the LM
-fine-tuning stage and in the classifier stage, then run again: it must end with exactly the uninterrupted run's
-metrics, and `metrics.jsonl` must hold every epoch once."""
+fine-tuning stage and in the classifier stage (in its second candidate, ξ = 1, after the first has finished), then run
+again: it must end with exactly the uninterrupted run's metrics, and `metrics.jsonl` must hold every epoch once."""
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
@@ -51,7 +51,7 @@ def interrupt(cmd, when:Path, sig):
     process.communicate(timeout=120)
     return process.returncode
 
-@pytest.mark.parametrize('stage', ['lm_finetune', 'classifier'])
+@pytest.mark.parametrize('stage', ['lm_finetune', 'classifier_xi1'])   # stage 3's second candidate (ξ = 1): the first is resumed finished
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_resume_gives_the_uninterrupted_metrics(data, reference, tmp_path, stage, sig):
     out = tmp_path/'run'
@@ -71,7 +71,8 @@ def test_results_on_stdout_progress_on_stderr(data, tmp_path):
     cmd = [c for c in command(data, out) if c != '--quiet']
     done = subprocess.run(cmd, capture_output=True, text=True, env=env())
     assert done.returncode == 0, done.stderr
-    assert set(json.loads(done.stdout)) == {'model', 'classes', 'valid_accuracy', 'test_accuracy', 'tfidf_valid_accuracy', 'tfidf_test_accuracy'}
+    assert set(json.loads(done.stdout)) == {'model', 'classes', 'valid_accuracy', 'test_accuracy', 'tfidf_valid_accuracy', 'tfidf_test_accuracy',
+                                            'lr_decay_choices'}
     assert 'stage 1/3' in done.stderr and 'stage 3/3' in done.stderr and 'epoch' in done.stderr
 
 def test_help_is_fast_and_lists_the_subcommands():

@@ -72,7 +72,7 @@ class ULMFiTConfig:
     clas_lr:float=target(CLASSIFIER_LR) # η^L, the top group's peak rate
     clas_discriminative:bool=target(True) # eq. 2 rates; False: every group gets `clas_lr`
     clas_lr_decay:float|None=target(None) # ξ of eq. 2 in stage 3 (None: `lr_decay`, the ξ of both stages)
-    clas_lr_decay_choices:tuple=target(()) # try stage 3 with each ξ (1: one rate for every group), keep the run best on validation; () : no choice
+    clas_lr_decay_choices:tuple=target(()) # try stage 3 with each ξ (1: one rate for every group), keep the run best on validation (empty: no choice)
     clas_schedule:str=target('stlr') # a key of SCHEDULES
     unfreezing:str=target('gradual') # a key of UNFREEZING
     head_size:int=target(50) # hidden units of the classifier head (§3.3)

@@ -156,9 +156,13 @@ def optimizer(self:ULMFiTConfig):
 @patch
 def group_lrs(self:ULMFiTConfig, stage:str, n_groups:int):
     "Peak rate of each layer group in `stage` ('lm' or 'classifier'), input side first."
-    lr, discriminative = (self.lm_lr, self.lm_discriminative) if stage == 'lm' else (self.clas_lr, self.clas_discriminative)
-    xi = self.lr_decay if stage == 'lm' or self.clas_lr_decay is None else self.clas_lr_decay
-    return discriminative_lrs(lr, n_groups, xi if discriminative else 1.)
+    return discriminative_lrs(self.lm_lr if stage == 'lm' else self.clas_lr, n_groups, self.stage_xi(stage))
+
+@patch
+def stage_xi(self:ULMFiTConfig, stage:str) -> float:
+    "The ξ of eq. 2 that `stage` ('lm' or 'classifier') uses: 1 without discriminative rates, stage 3's own if it has one."
+    if not (self.lm_discriminative if stage == 'lm' else self.clas_discriminative): return 1.
+    return self.lr_decay if stage == 'lm' or self.clas_lr_decay is None else self.clas_lr_decay
 
 @patch
 def classifier_candidates(self:ULMFiTConfig) -> list:

@@ -8,7 +8,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pipeline.html.md"""
 __all__ = ['SHIPPED_STAGE1', 'SHIPPED_STAGE1_BWD', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_lm',
            'shipped_stage1', 'stage1_problem', 'get_pretrained', 'corpus_name', 'stage1_perplexity',
            'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled', 'label_classes',
-           'class_indices', 'warn_long', 'evaluate', 'classifier_xi', 'choose_classifier', 'ulmfit', 'plot_metrics']
+           'class_indices', 'warn_long', 'evaluate', 'choose_classifier', 'ulmfit', 'plot_metrics']
 
 # %% ../nbs/09c_pipeline.ipynb #1648fbfd
 import hashlib, json, time, warnings
@@ -289,33 +289,29 @@ def evaluate(model, # a trained classifier
     return dict(accuracy=accuracy_, error=1 - accuracy_, loss=loss, probabilities=probs)
 
 # %% ../nbs/09c_pipeline.ipynb #c7a1d0e3
-def classifier_xi(config:ULMFiTConfig) -> float:
-    "The ξ of eq. 2 that stage 3 of `config` uses (1: one rate for every layer group)."
-    if not config.clas_discriminative: return 1.
-    return config.lr_decay if config.clas_lr_decay is None else config.clas_lr_decay
-
 def choose_classifier(train_ids:list, train_labels, # training documents (id tensors) and class indices
                       valid_ids:list, valid_labels, # validation documents and class indices: they choose
                       itos:list, n_classes:int, config:ULMFiTConfig, # as for `train_classifier`
                       encoder:dict|None=None, out_dir=None, # as for `train_classifier`
                       records:list|None=None, # the kept run's per-epoch records are appended here
                       cbs:list|None=None, # extra callbacks for every fit
-                      test_ids:list|None=None, test_labels=None, # when choosing: each candidate's test accuracy is reported, never used
-                     ) -> tuple: # (learner, its configuration, [{'lr_decay', 'valid_accuracy', 'valid_loss', 'kept'} per candidate])
+                      test_ids:list|None=None, test_labels=None, # evaluated once per candidate: reported, never used to choose
+                     ) -> tuple: # (learner, its configuration, [{'lr_decay', 'valid_accuracy', 'valid_loss', 'kept'} per candidate], its `evaluate` on test or None)
     "Stage 3 once per `config.classifier_candidates()`; the run best on validation (accuracy, then loss) is kept."
     candidates, best, tried = config.classifier_candidates(), None, []
     for candidate in candidates:
-        name, own = 'classifier' if len(candidates) == 1 else f'classifier_xi{classifier_xi(candidate):g}', []
+        name, own = 'classifier' if len(candidates) == 1 else f'classifier_xi{candidate.stage_xi("classifier"):g}', []
         learn = train_classifier(train_ids, train_labels, valid_ids, valid_labels, itos, n_classes, candidate, encoder, out_dir, own, cbs, name)
         if out_dir is not None: own = [r for r in read_log(_files(out_dir, name)[1]) if r['stage'].startswith(f'{name}_')]   # resumed: every epoch
         scores = evaluate(learn.model, valid_ids, valid_labels, candidate)
-        tried.append(dict(lr_decay=classifier_xi(candidate), valid_accuracy=scores['accuracy'], valid_loss=scores['loss'], kept=False))
-        if test_ids is not None and len(candidates) > 1: tried[-1]['test_accuracy'] = evaluate(learn.model, test_ids, test_labels, candidate)['accuracy']
+        tried.append(dict(lr_decay=candidate.stage_xi('classifier'), valid_accuracy=scores['accuracy'], valid_loss=scores['loss'], kept=False))
+        test = None if test_ids is None else evaluate(learn.model, test_ids, test_labels, candidate)
+        if test is not None and len(candidates) > 1: tried[-1]['test_accuracy'] = test['accuracy']
         if best is None or (scores['accuracy'], -scores['loss']) > best['score']:       # a tie keeps the earlier candidate
-            best = dict(score=(scores['accuracy'], -scores['loss']), learn=learn, config=candidate, records=own, tried=tried[-1])
+            best = dict(score=(scores['accuracy'], -scores['loss']), learn=learn, config=candidate, records=own, tried=tried[-1], test=test)
     best['tried']['kept'] = True
     if records is not None: records.extend(best['records'])
-    return best['learn'], best['config'], tried
+    return best['learn'], best['config'], tried, best['test']
 
 
 # %% ../nbs/09c_pipeline.ipynb #32240162
@@ -382,16 +378,15 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
         + (f", once per ξ of {list(config.clas_lr_decay_choices)}" if config.clas_lr_decay_choices else ''))
     test_ids = None if test_df is None else numericalize(tokenize(test_df.text, pretokenized), itos)
     test_y = None if test_df is None else class_indices(test_df.label, classes)
-    learn, chosen, tried = choose_classifier(train_ids, train_y, valid_ids, valid_y, itos, len(classes), config, encoder, out_dir, records, cbs,
+    learn, chosen, tried, test = choose_classifier(train_ids, train_y, valid_ids, valid_y, itos, len(classes), config, encoder, out_dir, records, cbs,
                                              test_ids, test_y)
     if len(tried) > 1: say('stage 3/3: validation accuracy ' + ', '.join(f"ξ = {t['lr_decay']:g}: {t['valid_accuracy']:.1%}" for t in tried)
-                           + f"; kept ξ = {classifier_xi(chosen):g}")
+                           + f"; kept ξ = {chosen.stage_xi('classifier'):g}")
     seconds['classifier'] = time.time() - start
     result = dict(learner=learn, language_model=language_model, itos=list(itos), classes=classes, config=chosen, records=records,
                   seconds=seconds, train_df=train_df, valid_df=valid_df, lr_decay_choices=tried,
                   valid_accuracy=next(t['valid_accuracy'] for t in tried if t['kept']))
-    if test_df is not None:
-        test = evaluate(learn.model, test_ids, test_y, chosen)
+    if test is not None:
         result.update(accuracy=test['accuracy'], error=test['error'], test_probabilities=test['probabilities'])
     return result
 

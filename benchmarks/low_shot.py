@@ -21,8 +21,8 @@ IMDB_TEST, IMDB_UNLABELLED = 1000, 2000   # IMDb: test on 1,000 of the 25,000 te
                                            # of the semi-supervised arm on 2,000 of the 50,000 unlabelled ones
 
 @functools.cache                                               # once per worker process: IMDb is 100,000 files
-def load(dataset:str):
-    "(train, test, unlabelled texts, pretokenized) of `dataset`."
+def load(dataset:str, n_unlabelled:int=IMDB_UNLABELLED):
+    "(train, test, unlabelled texts, pretokenized) of `dataset`; IMDb's unlabelled: `n_unlabelled` of its 50,000 (seed 0)."
     if dataset == 'trec':
         from ulmfit_nbdev.data import load_trec
         trec = load_trec()
@@ -32,7 +32,7 @@ def load(dataset:str):
         from ulmfit_nbdev.data import load_imdb
         imdb = load_imdb()
         test = imdb['test'].groupby('label', group_keys=False).sample(IMDB_TEST // 2, random_state=0)[['text', 'label']]
-        unlabelled = imdb['unsup'].sample(IMDB_UNLABELLED, random_state=0).text.tolist()
+        unlabelled = imdb['unsup'].sample(n_unlabelled, random_state=0).text.tolist()
         return imdb['train'][['text', 'label']], test, unlabelled, False
     raise ValueError(f"unknown dataset {dataset!r}")
 

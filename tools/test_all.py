@@ -119,7 +119,7 @@ def check_benchmarks():
             'cpu_recipe.py (tiny)': [py, b/'cpu_recipe.py', '--tiny', '--datasets', 'trec', '--seeds', '0', '--threads', '1', '--out', f'{d}/cpu_recipe.json'],
             'csv_check.py (tiny)': [py, b/'csv_check.py', '--datasets', 'trec', '--seeds', '0', '--max-train', '300', '--threads', '1',
                                     '--set', 'lm_epochs=1', '--set', 'clas_epochs=4', '--set', 'lm_min_steps=0', '--set', 'clas_min_steps=0',
-                                    '--out', f'{d}/csv_check.json'],   # the default choice of ξ: two classifier runs
+                                    '--unlabeled', '300', '--out', f'{d}/csv_check.json'],   # the default choice of ξ: two classifier runs
             'distributed.py (tiny)': [py, b/'distributed.py', '--tiny', '--out', f'{d}/distributed.json'],
             'long_document.py (tiny)': [py, b/'long_document.py', '--words', '500', '--rows', '30', '--out', f'{d}/long_document.json'],
             'imdb_time_to_accuracy.py (tiny)': [py, b/'imdb_time_to_accuracy.py', '--npz', f'{d}/sample.npz', '--preset', 'tiny', '--max-docs', '200', '--out', f'{d}/tta.json'],

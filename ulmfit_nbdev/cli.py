@@ -56,22 +56,24 @@ def load_unlabeled(path, # a CSV with a header, a folder of .txt files, or a tex
                    text_col:str='text', # the CSV column holding the texts
                   ) -> list: # the texts, in file order
     "Unlabelled target-domain texts for LM fine-tuning (`--unlabeled`), with clear errors."
-    import pandas as pd
-    from ulmfit_nbdev.data import read_text, DatasetError
+    from ulmfit_nbdev.data import read_text, parse_csv, DatasetError
     path = Path(path)
     if path.is_dir():
-        texts = [read_text(f) for f in sorted(path.rglob('*.txt'))]
-        if not texts: raise DatasetError(f"{path}: no .txt files in this folder or below it")
-        empty = [i for i, t in enumerate(texts) if not t.strip()]
-        if empty: raise DatasetError(f"{sorted(path.rglob('*.txt'))[empty[0]]}: empty text ({len(empty)} such files)")
+        files = sorted(f for f in path.rglob('*') if f.suffix.lower() == '.txt' and f.is_file() and not f.name.startswith('.'))
+        if not files: raise DatasetError(f"{path}: no .txt files in this folder or below it")
+        texts = [read_text(f, 'utf-8-sig') for f in files]
+        empty = [f for f, t in zip(files, texts) if not t.strip()]
+        if empty: raise DatasetError(f"{empty[0]}: empty text ({len(empty)} such files)")
         return texts
-    raw = read_text(path)
-    if path.suffix.lower() != '.csv':
-        texts = [line for line in raw.splitlines() if line.strip()]
+    raw, suffix = read_text(path, 'utf-8-sig'), path.suffix.lower()
+    if suffix != '.csv':
+        texts = [line.rstrip('\r') for line in raw.split('\n') if line.strip()]
         if not texts: raise DatasetError(f"{path}: no texts (expected one document per line)")
+        if text_col in (f.strip().strip('"') for f in texts[0].replace('\t', ',').split(',')):
+            raise DatasetError(f"{path}: the first line {texts[0][:60]!r} looks like a header: give a .csv file, or one text per line without a header")
         return texts
     if not raw.strip(): raise DatasetError(f"{path}: empty file (expected a header with a column {text_col!r})")
-    df = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    df = parse_csv(path, raw)
     if text_col not in df.columns: raise DatasetError(f"{path}: missing column {text_col!r}; found {list(df.columns)}")
     if df.empty: raise DatasetError(f"{path}: no data rows after the header")
     empty = [i for i, t in enumerate(df[text_col]) if not t.strip()]
@@ -134,7 +136,8 @@ def train_command(args) -> dict:
     with training_output(args.quiet):
         try: result = ulmfit(train, test, config, unlabeled=unlabeled, out_dir=out, cache_dir=_cache_dir(), progress=say,
                                   pretrained=pretrained)
-        except ValueError as e: raise _in_file(args.test_csv if str(e).startswith('test:') else args.csv or args.folder, e) from None
+        except ValueError as e:                                            # a problem of the data: name its file, unless about --out
+            raise _in_file(None if str(e).startswith(str(out)) else args.test_csv if str(e).startswith('test:') else args.csv or args.folder, e) from None
     train, valid = result['train_df'], result['valid_df']                 # ulmfit()'s split: the baseline gets the same one
     path = export_classifier(out/'classifier.pth', result['learner'].model, result['itos'], result['classes'], result['config'])
     if not args.keep_checkpoints:

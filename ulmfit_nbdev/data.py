@@ -16,9 +16,9 @@ from fastdownload import download_url
 
 # %% auto #0
 __all__ = ['IMDB_LABELS', 'MISSING_LABELS', 'IMDB_SAMPLE_LABELS', 'TREC_URL', 'TREC_FILES', 'TREC_COARSE', 'WIKITEXT_SPLITS',
-           'DatasetError', 'DatasetNotFound', 'data_root', 'get_dataset', 'read_text', 'load_imdb', 'read_labelled_csv',
-           'load_imdb_sample', 'holdout_split', 'get_trec', 'read_trec_file', 'load_trec', 'split_articles',
-           'count_tokens', 'load_wikitext', 'get_wikitext103']
+           'DatasetError', 'DatasetNotFound', 'data_root', 'get_dataset', 'read_text', 'load_imdb', 'parse_csv',
+           'read_labelled_csv', 'load_imdb_sample', 'holdout_split', 'get_trec', 'read_trec_file', 'load_trec',
+           'split_articles', 'count_tokens', 'load_wikitext', 'get_wikitext103']
 
 # %% ../nbs/00_data.ipynb #9e0ee5d1
 class DatasetError(ValueError):
@@ -55,7 +55,8 @@ def read_text(
 ) -> str:
     "Read `path` as text, raising `DatasetError` naming file, line and byte offset on undecodable bytes."
     if not Path(path).is_file(): raise DatasetError(f"{path}: file not found")
-    data = Path(path).read_bytes()
+    try: data = Path(path).read_bytes()
+    except OSError as e: raise DatasetError(f"{path}: cannot read it ({e.strerror})") from None
     try: return data.decode(encoding)
     except UnicodeDecodeError as e:
         line = data.count(b'\n', 0, e.start) + 1
@@ -97,6 +98,18 @@ def load_imdb(
 # %% ../nbs/00_data.ipynb #564dacd9
 MISSING_LABELS = ('nan', 'na', 'n/a', 'null', 'none')  # label values that mean "no label" (compared lower-cased)
 
+def parse_csv(path:Path, # the file `raw` was read from, for the message
+              raw:str, # its text
+             ) -> pd.DataFrame: # every column as strings, nothing read as NaN
+    "Parse CSV text; a malformed file raises `DatasetError` naming it (and pandas' line number)."
+    try: df = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise DatasetError(f"{path}: cannot be read as CSV: {str(e).strip().splitlines()[-1]}") from None
+    if not isinstance(df.index, pd.RangeIndex):    # pandas takes the extra fields of every row as an index: columns shifted
+        raise DatasetError(f"{path}: row 2: {len(df.columns) + df.index.nlevels} fields, but the header has "
+                           f"{len(df.columns)} {list(df.columns)}; quote texts that hold commas")
+    return df
+
 def read_labelled_csv(
     path:Path, # CSV file with a header row
     text_col:str='text', # column holding the documents
@@ -108,7 +121,7 @@ def read_labelled_csv(
     path = Path(path)
     raw = read_text(path)
     if not raw.strip(): raise DatasetError(f"{path}: empty file (expected a header with columns {text_col!r}, {label_col!r})")
-    df = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    df = parse_csv(path, raw)
     need = [text_col, label_col, *extra_cols]
     missing = [c for c in need if c not in df.columns]
     if missing: raise DatasetError(f"{path}: missing column(s) {missing}; expected {need}, found {list(df.columns)}")

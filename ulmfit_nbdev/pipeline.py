@@ -8,7 +8,7 @@ Docs: https://ulmfit-nbdev.github.io/ulmfit_nbdev/pipeline.html.md"""
 __all__ = ['SHIPPED_STAGE1', 'SHIPPED_STAGE1_BWD', 'lm_learner', 'classifier_learner', 'take_tokens', 'pretrain_lm',
            'shipped_stage1', 'stage1_problem', 'get_pretrained', 'corpus_name', 'stage1_perplexity',
            'describe_pretrained', 'save_stage1', 'finetune_lm', 'train_classifier', 'check_labelled', 'label_classes',
-           'class_indices', 'warn_long', 'evaluate', 'choose_classifier', 'ulmfit', 'plot_metrics']
+           'class_indices', 'warn_long', 'warn_seen', 'evaluate', 'choose_classifier', 'ulmfit', 'plot_metrics']
 
 # %% ../nbs/09c_pipeline.ipynb #1648fbfd
 import hashlib, json, time, warnings
@@ -274,6 +274,14 @@ def warn_long(docs:list, max_tokens:int|None):
         warnings.warn(f"{n} document(s) longer than {max_tokens:,} tokens are read from their last {max_tokens:,} "
                       f"(ULMFiTConfig.max_tokens; set it to None to read every document whole)")
 
+def warn_seen(unlabeled:list|None, *held_out):
+    "Warn when unlabelled texts are also texts of `held_out` (validation, test) DataFrames: stage 2 would read them."
+    if unlabeled is None: return
+    if seen := len(set(unlabeled) & {t for df in held_out if df is not None for t in df.text}):
+        warnings.warn(f"{seen:,} of the unlabelled texts are also validation or test texts: the language model reads them in "
+                      "stage 2, so the validation and test accuracy may be optimistic")
+
+
 # %% ../nbs/09c_pipeline.ipynb #7355cc5c
 def evaluate(model, # a trained classifier
              ids:list, # documents, token-id tensors
@@ -336,6 +344,19 @@ def _encoder(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records
     if path is not None: atomic_save(dict(encoder=lm.model[0].state_dict(), itos=list(itos)), path)
     return lm.model[0].state_dict(), lm.model
 
+def _check_lm_texts(out_dir, lm_tokens:list, valid_tokens:list):
+    "Refuse to resume or reuse stage 2 in `out_dir` when it was fine-tuned on other texts; else record the texts' fingerprint."
+    if out_dir is None: return
+    digest = hashlib.sha1()
+    for doc in [*lm_tokens, ['xxvalid'], *valid_tokens]: digest.update('\x1f'.join(doc).encode() + b'\x1e')
+    found, path = dict(texts=len(lm_tokens), valid=len(valid_tokens), sha1=digest.hexdigest()), Path(out_dir)/'lm_texts.json'
+    if path.exists() and (before := json.loads(path.read_text())) != found:
+        what = (f"{before['texts']:,} texts, now {len(lm_tokens):,}" if before['texts'] != len(lm_tokens) else
+                'as many texts, not the same ones')
+        raise ValueError(f"{out_dir} holds a language model fine-tuned on other texts ({what}); use a new out_dir to start over")
+    atomic_write_text(json.dumps(found), path)
+
+
 # %% ../nbs/09c_pipeline.ipynb #9366670b
 def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `label`
            test_df:pd.DataFrame|None=None, # labelled test texts, evaluated once at the end
@@ -364,11 +385,13 @@ def ulmfit(train_df:pd.DataFrame, # labelled training texts: columns `text`, `la
     seconds['pretrain'] = time.time() - start
     train_tokens, valid_tokens = tokenize(train_df.text, pretokenized), tokenize(valid_df.text, pretokenized)
     lm_tokens = train_tokens + (tokenize(unlabeled, pretokenized) if unlabeled is not None else [])
+    warn_seen(unlabeled, valid_df, test_df)
     itos = Vocab.build(lm_tokens, config.min_freq, config.max_vocab).itos
     if config.keep_pretrained_vocab and pretrained is not None:
         itos = merge_itos(itos, lm_folder_vocabulary(pretrained).itos if isinstance(pretrained, Path) else pretrained['itos'])
     say(f"stage 2/3, language-model fine-tuning on {len(lm_tokens):,} texts (vocabulary of {len(itos):,})")
     start = time.time()
+    _check_lm_texts(out_dir, lm_tokens, valid_tokens)
     encoder, language_model = _encoder(lm_tokens, valid_tokens, itos, config, pretrained, out_dir, records, cbs)
     seconds['lm_finetune'], start = time.time() - start, time.time()
     train_ids, valid_ids = numericalize(train_tokens, itos), numericalize(valid_tokens, itos)

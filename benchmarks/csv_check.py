@@ -45,6 +45,9 @@ def main():
     ap.add_argument('--unlabeled', type=int, default=0, help='this many unlabelled texts for `ulmfit train --unlabeled` (see above)')
     ap.add_argument('--out', default='benchmarks/results/csv_check.json')
     a = ap.parse_args()
+    if a.unlabeled and 'trec' in a.datasets.split(',') and not a.max_train:
+        ap.error('--unlabeled on TREC-6 takes the questions --max-train leaves out: give --max-train too')
+    if a.unlabeled > 50_000: ap.error(f'--unlabeled {a.unlabeled}: IMDb has 50,000 unlabelled reviews')
     results, started = [], time.time()
     with tempfile.TemporaryDirectory() as d:
         for dataset in a.datasets.split(','):

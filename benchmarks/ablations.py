@@ -29,7 +29,7 @@ from pathlib import Path
 SAME_AS = {'Freez + discr + stlr': 'ULMFiT'}                    # identical settings: one set of runs
 NEEDS_STAGE1 = ()                                                # rows that would need a stage 1 of their own
 
-TINY = dict(train=300, test=60, lm_epochs=1, clas_epochs=4)      # --tiny: checks that the script runs, in seconds
+TINY = dict(train=300, test=60, lm_epochs=1, clas_epochs=4, lm_min_steps=0, clas_min_steps=0)   # --tiny: checks that the script runs, in seconds (no step floors)
 FIXED = dict(trec=dict(lm_min_steps=0,   # 2 LM epochs (the preset's 100-step minimum would give 8): 80 runs in an hour
                        precision='fp32'), # the stored runs' (the preset's 'auto' would pick bf16 on some CPUs)
              imdb=dict(clas_min_steps=100, lm_min_steps=33, precision='fp32'))   # low_shot.py's IMDb runs (--min-steps 100)
@@ -51,7 +51,7 @@ def run(row:str, seed:int, tiny:bool=False, threads:int=1, dataset:str='trec', l
     if labels: train = labelled_subset(train, labels, seed)        # low_shot.py's draw for this seed
     if tiny: train, test = labelled_subset(train, TINY['train'], 0), labelled_subset(test, TINY['test'], 0)
     config = make_config('cpu', {**ABLATIONS[row], 'seed': seed, **FIXED[dataset],
-                                 **(dict(lm_epochs=TINY['lm_epochs'], clas_epochs=TINY['clas_epochs']) if tiny else {})})
+                                 **({k: v for k, v in TINY.items() if k not in ('train', 'test')} if tiny else {})})
     r = run_recipe(train, test, config.to_dict(), get_pretrained(config), threads, pretokenized=pretokenized)
     return dict(row=row, seed=seed, **({'labels': labels} if labels else {}), accuracy=float(r['accuracy']),
                 valid_accuracy=float(r['valid_accuracy']), seconds=r['seconds'])
@@ -84,7 +84,7 @@ def main():
     ap.add_argument('--labels', type=int, help='labelled training examples per run (imdb: 1000; trec: all)')
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--out', help='default: benchmarks/results/ablations.json (trec), ablations_imdb.json (imdb)')
-    ap.add_argument('--tiny', action='store_true', help='300 training questions, 1 + 4 epochs: checks that the script runs')
+    ap.add_argument('--tiny', action='store_true', help='300 training questions, 1 + 4 epochs, no step floors: checks that the script runs')
     ap.add_argument('--no-run', action='store_true', help='run nothing: write <out> from the runs already logged')
     a = ap.parse_args()
     default_rows = [r for r in ABLATIONS if r not in NEEDS_STAGE1] if a.dataset == 'trec' else list(IMDB_ROWS)

@@ -56,7 +56,7 @@ def load_unlabeled(path, # a CSV with a header, a folder of .txt files, or a tex
                    text_col:str='text', # the CSV column holding the texts
                   ) -> list: # the texts, in file order
     "Unlabelled target-domain texts for LM fine-tuning (`--unlabeled`), with clear errors."
-    from ulmfit_nbdev.data import read_text, parse_csv, DatasetError
+    from ulmfit_nbdev.data import read_text, read_labelled_csv, DatasetError
     path = Path(path)
     if path.is_dir():
         files = sorted(f for f in path.rglob('*') if f.suffix.lower() == '.txt' and f.is_file() and not f.name.startswith('.'))
@@ -65,20 +65,13 @@ def load_unlabeled(path, # a CSV with a header, a folder of .txt files, or a tex
         empty = [f for f, t in zip(files, texts) if not t.strip()]
         if empty: raise DatasetError(f"{empty[0]}: empty text ({len(empty)} such files)")
         return texts
-    raw, suffix = read_text(path, 'utf-8-sig'), path.suffix.lower()
-    if suffix != '.csv':
-        texts = [line.rstrip('\r') for line in raw.split('\n') if line.strip()]
+    if path.suffix.lower() != '.csv':
+        texts = [line.rstrip('\r') for line in read_text(path, 'utf-8-sig').split('\n') if line.strip()]
         if not texts: raise DatasetError(f"{path}: no texts (expected one document per line)")
         if text_col in (f.strip().strip('"') for f in texts[0].replace('\t', ',').split(',')):
             raise DatasetError(f"{path}: the first line {texts[0][:60]!r} looks like a header: give a .csv file, or one text per line without a header")
         return texts
-    if not raw.strip(): raise DatasetError(f"{path}: empty file (expected a header with a column {text_col!r})")
-    df = parse_csv(path, raw)
-    if text_col not in df.columns: raise DatasetError(f"{path}: missing column {text_col!r}; found {list(df.columns)}")
-    if df.empty: raise DatasetError(f"{path}: no data rows after the header")
-    empty = [i for i, t in enumerate(df[text_col]) if not t.strip()]
-    if empty: raise DatasetError(f"{path}: row {empty[0] + 2}: empty text in column {text_col!r} ({len(empty)} such rows)")
-    return df[text_col].tolist()
+    return read_labelled_csv(path, text_col, label_col=None).text.tolist()   # a CSV: the labelled reader's checks, no labels
 
 # %% ../nbs/11_cli.ipynb #ba116bac
 def say(*msg):

@@ -113,23 +113,23 @@ def parse_csv(path:Path, # the file `raw` was read from, for the message
 def read_labelled_csv(
     path:Path, # CSV file with a header row
     text_col:str='text', # column holding the documents
-    label_col:str='label', # column holding the class labels
+    label_col:str|None='label', # column holding the class labels (None: texts only, no labels)
     labels:tuple|None=None, # the allowed labels; None accepts any non-empty label
     extra_cols:tuple=(), # further columns that must be present and are kept
 ) -> pd.DataFrame: # columns text, label (+ extra_cols), in file order
     "Read a labelled CSV, raising `DatasetError` that names file, row and column for missing columns, empty texts or labels, unknown labels."
-    path = Path(path)
+    path, need = Path(path), [text_col, *([label_col] if label_col else []), *extra_cols]
     raw = read_text(path)
-    if not raw.strip(): raise DatasetError(f"{path}: empty file (expected a header with columns {text_col!r}, {label_col!r})")
+    if not raw.strip(): raise DatasetError(f"{path}: empty file (expected a header with columns {need[:2]})")
     df = parse_csv(path, raw)
-    need = [text_col, label_col, *extra_cols]
     missing = [c for c in need if c not in df.columns]
     if missing: raise DatasetError(f"{path}: missing column(s) {missing}; expected {need}, found {list(df.columns)}")
     if df.empty: raise DatasetError(f"{path}: no data rows after the header")
     row = lambda i: i + 2  # header is row 1
-    for col, what in ((text_col, 'text'), (label_col, 'label')):
+    for col, what in zip(need[:2], ('text', 'label')):
         empty = np.flatnonzero(df[col].str.strip().eq('').to_numpy())
         if len(empty): raise DatasetError(f"{path}: row {row(empty[0])}: empty {what} in column {col!r} ({len(empty)} such rows)")
+    if not label_col: return df[[text_col, *extra_cols]].rename(columns={text_col: 'text'}).reset_index(drop=True)
     missing = np.flatnonzero(df[label_col].str.strip().str.lower().isin(MISSING_LABELS).to_numpy())
     if len(missing) and (labels is None or df[label_col].iloc[missing[0]] not in labels):
         raise DatasetError(f"{path}: row {row(missing[0])}: label {df[label_col].iloc[missing[0]]!r} in column {label_col!r} looks "

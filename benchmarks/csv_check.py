@@ -28,13 +28,13 @@ def write_csvs(dataset:str, folder:Path, imdb_train:int, max_train:int|None=None
     all_train, test, unlabelled, _ = load(dataset, **({'n_unlabelled': unlabeled} if dataset == 'imdb' and unlabeled else {}))
     train = labelled_subset(all_train, imdb_train, 0) if dataset == 'imdb' else all_train
     if max_train: train = labelled_subset(train, max_train, 0)
-    if dataset == 'trec':                                           # the questions left out, labels dropped
+    if not unlabeled: unlabelled = []
+    elif dataset == 'trec':                                         # the questions left out, labels dropped
         rest = all_train.drop(train.index)
         unlabelled = rest.sample(min(unlabeled, len(rest)), random_state=0).text.tolist()
     paths = folder/f'{dataset}_train.csv', folder/f'{dataset}_test.csv', folder/f'{dataset}_unlabeled.csv'
-    for df, path in zip((train, test), paths): df.to_csv(path, index=False)
-    if unlabeled: pd.DataFrame(dict(text=unlabelled[:unlabeled])).to_csv(paths[2], index=False)
-    return paths, len(train), len(test), len(unlabelled[:unlabeled]) if unlabeled else 0
+    for df, path in zip((train, test, pd.DataFrame(dict(text=unlabelled))), paths): df.to_csv(path, index=False)
+    return paths, len(train), len(test), len(unlabelled)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

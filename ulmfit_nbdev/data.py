@@ -118,15 +118,16 @@ def read_labelled_csv(
     extra_cols:tuple=(), # further columns that must be present and are kept
 ) -> pd.DataFrame: # columns text, label (+ extra_cols), in file order
     "Read a labelled CSV, raising `DatasetError` that names file, row and column for missing columns, empty texts or labels, unknown labels."
-    path, need = Path(path), [text_col, *([label_col] if label_col else []), *extra_cols]
+    path, named = Path(path), [text_col, *([label_col] if label_col else [])]   # the columns whose cells must not be empty
+    need = [*named, *extra_cols]
     raw = read_text(path)
-    if not raw.strip(): raise DatasetError(f"{path}: empty file (expected a header with columns {need[:2]})")
+    if not raw.strip(): raise DatasetError(f"{path}: empty file (expected a header with columns {named})")
     df = parse_csv(path, raw)
     missing = [c for c in need if c not in df.columns]
     if missing: raise DatasetError(f"{path}: missing column(s) {missing}; expected {need}, found {list(df.columns)}")
     if df.empty: raise DatasetError(f"{path}: no data rows after the header")
     row = lambda i: i + 2  # header is row 1
-    for col, what in zip(need[:2], ('text', 'label')):
+    for col, what in zip(named, ('text', 'label')):
         empty = np.flatnonzero(df[col].str.strip().eq('').to_numpy())
         if len(empty): raise DatasetError(f"{path}: row {row(empty[0])}: empty {what} in column {col!r} ({len(empty)} such rows)")
     if not label_col: return df[[text_col, *extra_cols]].rename(columns={text_col: 'text'}).reset_index(drop=True)

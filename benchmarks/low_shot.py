@@ -4,14 +4,15 @@ training from scratch, ULMFiT (supervised: LM fine-tuning on the labelled texts)
 fine-tuning on every training text, labelled or not) and TF-IDF + logistic regression.
 
     python benchmarks/low_shot.py [--dataset trec|imdb] [--labels 100,200,500,1000,2000,all] [--arms scratch,ulmfit,ulmfit_semi,tfidf]
-                                  [--seeds 0,1,2] [--workers 2] [--out benchmarks/results/low_shot.json]
+                                  [--seeds 0,1,2] [--workers 2] [--stage1 FOLDER] [--out benchmarks/results/low_shot.json]
 
 Every run is appended to `<out>.runs.jsonl` as it finishes, and a rerun skips the runs already there or kept in
 `<out>` (the log is not committed), so the command can be stopped and continued; `<out>` then holds `rows` of {dataset, labels, arm, accuracies} (one accuracy per seed),
 and per dataset its settings and every command that added runs (with its settings and the date it finished). The labelled subset of seed s is a class-stratified sample drawn with
 seed s; all neural arms share the `cpu` preset and at least `--min-steps` classifier steps. IMDb is sized for a CPU:
 1,000 test reviews (500 per class, fixed), and for the semi-supervised arm 2,000 of the unlabelled reviews (fixed);
-its runs use `--min-steps 100` (labels 100, 200, 500, 1,000, 2,000).
+its runs use `--min-steps 100` (labels 100, 200, 500, 1,000, 2,000). `--stage1 FOLDER` starts the ULMFiT arms from that
+stage-1 folder instead of the preset's model: `benchmarks/imdb_lm.py`'s LM fine-tuned on IMDb's unlabelled reviews, say.
 """
 import argparse, concurrent.futures, datetime, functools, json, multiprocessing, subprocess, sys, time
 from pathlib import Path
@@ -48,7 +49,7 @@ def checked_out() -> str:
     "The commit the runs are made on, '-dirty' when the tree has changes (empty outside a git checkout)."
     return subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()
 
-def run(dataset, labels, arm, seed, settings, threads=1) -> dict:
+def run(dataset, labels, arm, seed, settings, stage1=None, threads=1) -> dict:
     "One run: the test accuracy of `arm` with `labels` labelled examples and `seed`."
     from ulmfit_nbdev.low_shot import labelled_subset
     train, test, unlabelled, pretokenized = load(dataset)
@@ -63,7 +64,8 @@ def run(dataset, labels, arm, seed, settings, threads=1) -> dict:
         config = make_config('cpu', {**settings, 'seed': seed, **({'pretrain': 'none'} if arm == 'scratch' else {})})
         # semi-supervised: LM fine-tuning also reads the unlabelled texts (TREC-6 has none: its unused training questions)
         extra = (list(unlabelled) or train.text[~train.index.isin(labelled.index)].tolist()) if arm == 'ulmfit_semi' else None
-        done = run_recipe(labelled, test, config.to_dict(), get_pretrained(config), threads, extra, pretokenized)
+        pretrained = Path(stage1) if stage1 and arm != 'scratch' else get_pretrained(config)
+        done = run_recipe(labelled, test, config.to_dict(), pretrained, threads, extra, pretokenized)
         accuracy, choices = done['accuracy'], done['lr_decay_choices']
     return dict(dataset=dataset, labels=labels, arm=arm, seed=seed, accuracy=float(accuracy), seconds=round(time.time() - start, 1),
                 **({'lr_decay_choices': choices} if arm != 'tfidf' and len(choices) > 1 else {}))   # --set clas_lr_decay_choices=[...]
@@ -85,8 +87,13 @@ def main():
     ap.add_argument('--set', action='append', default=[], help='FIELD=VALUE changes of the cpu preset (as `ulmfit --set`)')
     ap.add_argument('--workers', type=int, default=2); ap.add_argument('--out', default='benchmarks/results/low_shot.json')
     ap.add_argument('--no-run', action='store_true', help='run nothing: write <out> from the runs already logged')
+    ap.add_argument('--stage1', help="a stage-1 folder for the ULMFiT arms instead of the preset's model")
     a = ap.parse_args()
     from ulmfit_nbdev.cli import parse_settings
+    if a.stage1:                                                   # checked once here, not in every worker
+        from ulmfit_nbdev.cli import make_config
+        from ulmfit_nbdev.pipeline import stage1_problem
+        if problem := stage1_problem(make_config('cpu', {}), Path(a.stage1)): sys.exit(f"--stage1 {a.stage1}: cannot be used: {problem}")
     settings = {**dict(clas_min_steps=a.min_steps, lm_min_steps=a.min_steps // 3, precision='fp32'),   # fp32, as the stored runs
                 **parse_settings(a.set)}                                                            # --set has the last word
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
@@ -102,7 +109,7 @@ def main():
     print(f"{len(todo)} runs to do, {len(done)} done", file=sys.stderr, flush=True)
     if a.no_run: todo = []                                        # only write <out> from the runs logged so far
     with concurrent.futures.ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context('spawn')) as pool:
-        futures = [pool.submit(run, *job, settings) for job in todo]
+        futures = [pool.submit(run, *job, settings, a.stage1) for job in todo]
         for future in concurrent.futures.as_completed(futures):
             r = future.result()
             with open(log, 'a') as f: f.write(json.dumps(r) + '\n')

@@ -109,6 +109,12 @@ def check_benchmarks():
             'gpu_clas.py': [py, b/'gpu_clas.py', '--out', f'{d}/gpu_clas.json'],
             'low_shot.py (tiny)': [py, b/'low_shot.py', '--labels', '100', '--arms', 'tfidf,scratch', '--seeds', '0', '--workers', '1',
                                    '--min-steps', '0', '--set', 'clas_epochs=2', '--set', 'lm_epochs=1', '--out', f'{d}/low_shot.json'],
+            'imdb_lm.py, then low_shot.py --stage1 on its model (tiny)': [
+                [py, b/'imdb_lm.py', '--out', f'{d}/imdb_lm', '--reviews', '200', '--valid', '40', '--threads', '1', '--set', 'lm_min_steps=0',
+                 '--json', f'{d}/imdb_lm.json'],
+                [py, b/'low_shot.py', '--dataset', 'imdb', '--labels', '100', '--arms', 'ulmfit', '--seeds', '0', '--workers', '1', '--min-steps', '0',
+                 '--set', 'clas_epochs=2', '--set', 'lm_epochs=1', '--set', 'keep_pretrained_vocab=true', '--stage1', f'{d}/imdb_lm',
+                 '--out', f'{d}/low_shot_stage1.json']],
             'few_label_dev.py (tiny)': [py, b/'few_label_dev.py', '--labels', '100', '--seeds', '10', '--workers', '1', '--out', f'{d}/few_label_dev.json',
                                         '--variant', f'f:{tiny}', '--variant', f'b:{tiny},backwards=true', '--ensemble', 'f+b'],
             'few_label_dev.py --dataset imdb (tiny)': [py, b/'few_label_dev.py', '--dataset', 'imdb', '--labels', '100', '--seeds', '10', '--workers', '1',

@@ -3,7 +3,7 @@
 TF-IDF + logistic-regression baseline that `ulmfit train` itself reports on the same split.
 
     python benchmarks/csv_check.py [--datasets trec,imdb] [--seeds 0,1,2] [--imdb-train 1000] [--threads 2]
-                                   [--max-train N] [--unlabeled N] [--out benchmarks/results/csv_check.json]
+                                   [--max-train N] [--unlabeled N] [--pretrained FOLDER] [--out benchmarks/results/csv_check.json]
 
 TREC-6: all 5,452 training questions and the 500 test questions, as raw text. IMDb: `--imdb-train` reviews of the
 25,000 training ones (balanced, drawn with seed 0) and the 1,000 test reviews `low_shot.py` uses (500 per class).
@@ -14,7 +14,8 @@ accuracy and which one the validation split kept) is kept, with the command and 
 `--max-train N` keeps N training rows (stratified, drawn with seed 0). `--unlabeled N` also writes N unlabelled texts
 of the same kind and passes them as `ulmfit train --unlabeled` (the paper's semi-supervised recipe): for TREC-6, N of
 the training questions `--max-train` left out, without their labels; for IMDb, N of its 50,000 unlabelled reviews
-(drawn with seed 0; the first 2,000 are `low_shot.py`'s).
+(drawn with seed 0; the first 2,000 are `low_shot.py`'s). `--pretrained FOLDER` is passed on as `ulmfit train --pretrained`:
+a stage-1 folder to start from, such as the LM `imdb_lm.py` adapts once on IMDb's unlabelled reviews.
 """
 import argparse, datetime, json, os, subprocess, sys, tempfile, time
 from statistics import mean
@@ -43,6 +44,7 @@ def main():
     ap.add_argument('--set', action='append', default=[], help='FIELD=VALUE passed on to `ulmfit train --set`')
     ap.add_argument('--max-train', type=int, help='at most this many training rows, stratified, drawn with seed 0 (few labels; a quick check)')
     ap.add_argument('--unlabeled', type=int, default=0, help='this many unlabelled texts for `ulmfit train --unlabeled` (see above)')
+    ap.add_argument('--pretrained', help='a stage-1 folder, passed on as `ulmfit train --pretrained`')
     ap.add_argument('--out', default='benchmarks/results/csv_check.json')
     a = ap.parse_args()
     if a.unlabeled and 'trec' in a.datasets.split(',') and not a.max_train:
@@ -55,7 +57,7 @@ def main():
             for seed in a.seeds.split(','):
                 cmd = ['ulmfit', 'train', '--csv', str(train), '--test-csv', str(test), '--seed', seed, '--quiet',
                        '--out', f'{d}/run_{dataset}_{seed}'] + [x for s in a.set for x in ('--set', s)] + (
-                       ['--unlabeled', str(unlabeled)] if n_unlabeled else [])
+                       ['--unlabeled', str(unlabeled)] if n_unlabeled else []) + (['--pretrained', a.pretrained] if a.pretrained else [])
                 t0 = time.time()
                 done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'OMP_NUM_THREADS': str(a.threads)})
                 if done.returncode: sys.exit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")

@@ -41,8 +41,9 @@ def main():
     start, out = time.time(), Path(a.out)
     unsup = load_imdb(splits=('unsup',))['unsup'].sample(frac=1, random_state=0).text.tolist()[:a.reviews]
     valid, train = tokenize(unsup[:a.valid]), tokenize(unsup[a.valid:])
-    config = make_config('cpu', dict(lm_epochs=a.epochs, max_vocab=a.max_vocab, precision='fp32', seed=0, **parse_settings(a.set)))
-    itos = Vocab.build(train, config.min_freq, config.max_vocab).itos
+    config = make_config('cpu', {**dict(lm_epochs=a.epochs, max_vocab=a.max_vocab, precision='fp32', seed=0), **parse_settings(a.set)})
+    saved = out/'itos.json'                                         # a finished folder is measured with its own vocabulary
+    itos = json.loads(saved.read_text()) if (out/'model.pth').exists() else Vocab.build(train, config.min_freq, config.max_vocab).itos
     n_tokens = sum(map(len, train))
     print(f"{len(train):,} reviews ({n_tokens:,} tokens), {len(valid):,} held out, vocabulary {len(itos):,}; "
           f"tokenized in {time.time() - start:.0f}s", file=sys.stderr, flush=True)

@@ -90,12 +90,12 @@ def main():
     ap.add_argument('--stage1', help="a stage-1 folder for the ULMFiT arms instead of the preset's model")
     a = ap.parse_args()
     from ulmfit_nbdev.cli import parse_settings
+    settings = {**dict(clas_min_steps=a.min_steps, lm_min_steps=a.min_steps // 3, precision='fp32'),   # fp32, as the stored runs
+                **parse_settings(a.set)}                                                            # --set has the last word
     if a.stage1:                                                   # checked once here, not in every worker
         from ulmfit_nbdev.cli import make_config
         from ulmfit_nbdev.pipeline import stage1_problem
-        if problem := stage1_problem(make_config('cpu', {}), Path(a.stage1)): sys.exit(f"--stage1 {a.stage1}: cannot be used: {problem}")
-    settings = {**dict(clas_min_steps=a.min_steps, lm_min_steps=a.min_steps // 3, precision='fp32'),   # fp32, as the stored runs
-                **parse_settings(a.set)}                                                            # --set has the last word
+        if problem := stage1_problem(make_config('cpu', settings), Path(a.stage1)): sys.exit(f"--stage1 {a.stage1}: cannot be used: {problem}")
     out, log = Path(a.out), Path(a.out + '.runs.jsonl')
     out.parent.mkdir(parents=True, exist_ok=True)
     key = lambda r: (r['dataset'], r['labels'], r['arm'], r['seed'])
@@ -124,9 +124,13 @@ def main():
                                              if 'command' in entry else [])
         if entry.get('settings', settings) != settings:
             print(f"note: {a.dataset}'s runs now mix settings: {entry['settings']} before, {settings} now", file=sys.stderr)
+        if 'command' in entry and entry.get('stage1') != a.stage1:
+            print(f"note: {a.dataset}'s runs now mix stage-1 models: {entry['stage1']} before, {a.stage1} now", file=sys.stderr)
         commands.append(dict(command='python ' + ' '.join(sys.argv), settings=settings, commit=checked_out(),  # date: when it finished
                              date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')))
         entry.update(settings=settings, command=commands[-1]['command'], date=commands[-1]['date'], commands=commands)
+        if a.stage1: entry['stage1'] = a.stage1                    # the stage-1 folder of the latest command (None: the preset's)
+        else: entry.pop('stage1', None)
     out.write_text(json.dumps(dict(rows=summary(done, n_all), preset='cpu', datasets=per_dataset, runs=done), indent=1))
 
 if __name__ == '__main__': main()

@@ -125,7 +125,7 @@ def main():
         if entry.get('settings', settings) != settings:
             print(f"note: {a.dataset}'s runs now mix settings: {entry['settings']} before, {settings} now", file=sys.stderr)
         if 'command' in entry and entry.get('stage1') != a.stage1:
-            print(f"note: {a.dataset}'s runs now mix stage-1 models: {entry['stage1']} before, {a.stage1} now", file=sys.stderr)
+            print(f"note: {a.dataset}'s runs now mix stage-1 models: {entry.get('stage1')} before, {a.stage1} now", file=sys.stderr)
         commands.append(dict(command='python ' + ' '.join(sys.argv), settings=settings, commit=checked_out(),  # date: when it finished
                              date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')))
         entry.update(settings=settings, command=commands[-1]['command'], date=commands[-1]['date'], commands=commands)
